@@ -1,0 +1,23 @@
+"""Every table of marketgraph, importable from one place (Alembic reads `Base.metadata`)."""
+
+from db.models.auth import AuthSession, IdempotencyKey, RefreshToken
+from db.models.comments import Comment
+from db.models.ledger import LedgerEntry, LedgerReason
+from db.models.markets import Market, MarketStatus, Outcome
+from db.models.positions import Position
+from db.models.users import Role, User
+
+__all__ = [
+    "AuthSession",
+    "Comment",
+    "IdempotencyKey",
+    "LedgerEntry",
+    "LedgerReason",
+    "Market",
+    "MarketStatus",
+    "Outcome",
+    "Position",
+    "RefreshToken",
+    "Role",
+    "User",
+]

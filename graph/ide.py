@@ -1,0 +1,29 @@
+"""Offline GraphiQL page: Strawberry's GraphiQL template with locally served assets."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Final
+
+__all__ = ["STATIC_DIR", "STATIC_URL", "graphiql_html"]
+
+STATIC_DIR: Final[Path] = Path(__file__).resolve().parent / "static" / "graphiql"
+"""Folder with the vendored GraphiQL assets; mount it with ``StaticFiles`` at STATIC_URL."""
+
+STATIC_URL: Final = "/graphiql-static"
+"""URL path where the app mounts ``StaticFiles(directory=STATIC_DIR)``."""
+
+_TEMPLATE: Final[str] = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+
+
+@cache
+def graphiql_html(*, subscriptions: bool = True) -> str:
+    """Return the GraphiQL page using STATIC_URL assets; ``subscriptions`` turns on websockets."""
+    html = _TEMPLATE.replace("{{ STATIC_URL }}", STATIC_URL).replace(
+        "{{ SUBSCRIPTION_ENABLED }}", json.dumps(subscriptions)
+    )
+    if "{{" in html or "unpkg.com" in html:
+        raise RuntimeError(f"unfilled placeholder or CDN URL in {STATIC_DIR / 'index.html'}")
+    return html

@@ -1,0 +1,20 @@
+"""The strawberry.Schema, assembled from the domain modules."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.tools import merge_types
+
+from graph.markets.queries import MarketQueries
+from graph.markets.types import Market, Outcome
+from graph.users.queries import UserQueries
+from graph.users.types import User
+
+Query = merge_types("Query", (UserQueries, MarketQueries))
+
+schema = strawberry.Schema(query=Query, types=[User, Market, Outcome])
+
+
+def export_sdl() -> str:
+    """The schema as SDL, exactly as committed in schema.graphql."""
+    return schema.as_str() + "\n"

@@ -1,0 +1,5 @@
+"""`python -m marketgraph` runs the command line."""
+
+from marketgraph.cli import main
+
+main()
