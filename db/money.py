@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.base import table_of, utcnow
-from db.models import LedgerEntry, LedgerReason, User
+from db.models import LedgerEntry, LedgerReason, Market, Outcome, Position, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,3 +61,41 @@ async def move_credits(db: AsyncSession | AsyncConnection, movements: Sequence[M
             for m in movements
         ],
     )
+
+
+async def record_stake(
+    db: AsyncSession | AsyncConnection,
+    *,
+    user_id: int,
+    market_id: int,
+    outcome_id: int,
+    amount: int,
+) -> int:
+    """Buy a position: debit the user, add to the pool and volume; returns the position's id.
+
+    The caller has checked the market is open and holds the rows it needs locked.
+    """
+    positions, outcomes, markets = table_of(Position), table_of(Outcome), table_of(Market)
+    now = utcnow()
+    position_id = await db.scalar(
+        insert(positions)
+        .values(
+            user_id=user_id,
+            market_id=market_id,
+            outcome_id=outcome_id,
+            amount=amount,
+            created_at=now,
+        )
+        .returning(positions.c.id)
+    )
+    assert position_id is not None
+    await move_credits(
+        db, [Movement(user_id, -amount, LedgerReason.STAKE, market_id, position_id, now)]
+    )
+    await db.execute(
+        update(outcomes).where(outcomes.c.id == outcome_id).values(pool=outcomes.c.pool + amount)
+    )
+    await db.execute(
+        update(markets).where(markets.c.id == market_id).values(volume=markets.c.volume + amount)
+    )
+    return int(position_id)

@@ -1,0 +1,54 @@
+"""The database schema comes only from Alembic, and it matches the models on both backends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import db.models  # noqa: F401  (registers every table)
+from db.base import Base
+from db.engine import create_engine
+from db.migrate import current_revision, downgrade, head_revision, upgrade
+from marketgraph.settings import Settings
+from tests.databases import sqlite_url
+
+
+def model_differences(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def test_migrated_database_matches_the_models(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        differences = await connection.run_sync(model_differences)
+    assert differences == []
+    assert await current_revision(engine) == head_revision()
+
+
+async def test_migrations_go_down_to_nothing_and_back(engine: AsyncEngine) -> None:
+    await downgrade(engine, "base")
+    async with engine.connect() as connection:
+        tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+    assert tables == ["alembic_version"]
+
+    await upgrade(engine)
+    async with engine.connect() as connection:
+        assert await connection.run_sync(model_differences) == []
+
+
+async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    engine = create_engine(Settings(), sqlite_url(tmp_path / "pragmas.db"))
+    async with engine.connect() as connection:
+        journal = await connection.exec_driver_sql("PRAGMA journal_mode")
+        foreign_keys = await connection.exec_driver_sql("PRAGMA foreign_keys")
+        busy_timeout = await connection.exec_driver_sql("PRAGMA busy_timeout")
+        assert journal.scalar() == "wal"
+        assert foreign_keys.scalar() == 1
+        assert busy_timeout.scalar() == 5000
+    await engine.dispose()
