@@ -117,12 +117,23 @@ async def _insert_returning_ids(
     progress: Progress,
     phase: str,
 ) -> list[int]:
+    """Insert `rows` in batches and return their new ids, in order."""
     ids: list[int] = []
+    sqlite = connection.dialect.name == "sqlite"
     for chunk in batched(rows, BATCH):
-        result = await connection.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), list(chunk)
-        )
-        ids.extend(result.scalars())
+        if sqlite:
+            # SQLite cannot order RETURNING rows, so SQLAlchemy would insert one row at a time.
+            # Once this insert holds the write lock nobody else writes, and each new rowid
+            # was max(id) + 1: the batch's ids are the last len(chunk) ids.
+            await connection.execute(insert(table), chunk)
+            end = await connection.scalar(select(func.max(table.c.id)))
+            assert end is not None
+            ids.extend(range(end - len(chunk) + 1, end + 1))
+        else:
+            result = await connection.execute(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True), chunk
+            )
+            ids.extend(result.scalars())
         progress(phase, len(chunk))
     return ids
 
