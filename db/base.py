@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeAlias
 
-from sqlalchemy import DateTime, Dialect, MetaData, Row, Table
+from sqlalchemy import DateTime, Dialect, MetaData, Row, Select, Table
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -41,6 +41,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def as_utc(value: datetime) -> datetime:
+    """`value` in UTC; a naive datetime from a client is taken to be UTC already."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def utcnow() -> datetime:
     """The current time as an aware UTC datetime."""
     return datetime.now(UTC)
@@ -55,6 +60,9 @@ class Base(DeclarativeBase):
 
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]
 """A result row of any shape (loaders select explicit columns, read by attribute)."""
+
+AnySelect: TypeAlias = Select[*tuple[Any, ...]]
+"""A SELECT of any columns."""
 
 
 def table_of(model: type[Base]) -> Table:

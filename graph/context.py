@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
+from db.reader import Reader
 from graph.loaders import Loaders
 from marketgraph.settings import Settings
 
@@ -22,10 +23,16 @@ class Context:
     response: Response | WebSocket | None
     engine: AsyncEngine
     settings: Settings
+    reader: Reader = field(init=False)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders.create(self.engine)
+        self.reader = Reader(self.engine)
+        self.loaders = Loaders.create(self.reader)
+
+    async def close(self) -> None:
+        """Release what the request held (its read connection)."""
+        await self.reader.close()
 
 
 Info = StrawberryInfo[Context, None]

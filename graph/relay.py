@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
+from typing import TypeVar
 
 import strawberry
+from aiodataloader import DataLoader
+
+from db.base import AnyRow
+
+NodeT = TypeVar("NodeT")
 
 
 def to_global_id(type_name: str, pk: int) -> strawberry.ID:
@@ -39,3 +46,22 @@ class Node:
     """An object with a Globally Unique ID."""
 
     id: strawberry.ID = strawberry.field(description="The Globally Unique ID of this object")
+
+
+async def required_node(
+    loader: DataLoader[int, AnyRow | None], pk: int, to_node: Callable[[AnyRow], NodeT]
+) -> NodeT:
+    """The node a foreign key points at (the database guarantees it exists)."""
+    row = await loader.load(pk)
+    assert row is not None, f"dangling reference to {pk}"
+    return to_node(row)
+
+
+async def optional_node(
+    loader: DataLoader[int, AnyRow | None], pk: int | None, to_node: Callable[[AnyRow], NodeT]
+) -> NodeT | None:
+    """The node `pk` names, or None when there is no key or no such row."""
+    if pk is None:
+        return None
+    row = await loader.load(pk)
+    return None if row is None else to_node(row)

@@ -5,14 +5,23 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
+from graph.comments.types import Comment
+from graph.ledger.types import LedgerEntry
+from graph.lifecycle import ReleaseReadConnection
 from graph.markets.queries import MarketQueries
 from graph.markets.types import Market, Outcome
+from graph.nodes import NodeQueries
+from graph.stakes.types import Position
 from graph.users.queries import UserQueries
 from graph.users.types import User
 
-Query = merge_types("Query", (UserQueries, MarketQueries))
+Query = merge_types("Query", (NodeQueries, UserQueries, MarketQueries))
 
-schema = strawberry.Schema(query=Query, types=[User, Market, Outcome])
+schema = strawberry.Schema(
+    query=Query,
+    types=[User, Market, Outcome, Position, Comment, LedgerEntry],
+    extensions=[ReleaseReadConnection],
+)
 
 
 def export_sdl() -> str:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry import UNSET
 
+from graph.connection import Connection, root_connection
 from graph.context import Info
+from graph.markets.filters import MarketFilter, MarketOrder, market_conditions, market_sort
+from graph.markets.loaders import MARKETS
 from graph.markets.types import Market
-from graph.relay import pk_of
+from graph.pagination import page_of
+from graph.relay import optional_node, pk_of
 
 
 @strawberry.type
@@ -15,8 +20,23 @@ class MarketQueries:
 
     @strawberry.field(description="The market with this global ID; null for any other ID.")
     async def market(self, info: Info, id: strawberry.ID) -> Market | None:
-        pk = pk_of(id, "Market")
-        if pk is None:
-            return None
-        row = await info.context.loaders.markets_by_id.load(pk)
-        return None if row is None else Market.from_row(row)
+        loader = info.context.loaders.markets_by_id
+        return await optional_node(loader, pk_of(id, "Market"), Market.from_row)
+
+    @strawberry.field(
+        description="Markets of every status, newest first unless `orderBy` says otherwise."
+    )
+    async def markets(
+        self,
+        info: Info,
+        before: str | None = UNSET,
+        after: str | None = UNSET,
+        first: int | None = UNSET,
+        last: int | None = UNSET,
+        filter: MarketFilter | None = UNSET,
+        order_by: MarketOrder | None = UNSET,
+    ) -> Connection[Market]:
+        page = page_of(market_sort(order_by), first=first, last=last, after=after, before=before)
+        return await root_connection(
+            info.context.reader, MARKETS, page, market_conditions(filter), Market.from_row
+        )

@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
+from strawberry import UNSET
 
 from db.base import AnyRow, utcnow
 from db.models import MarketStatus
+from db.tables import comments, positions
+from graph.comments import types as comment_types
+from graph.connection import Connection, child_connection
 from graph.context import Info
-from graph.relay import Node, to_global_id
-from graph.users.types import User
+from graph.pagination import SortKey, page_of
+from graph.relay import Node, optional_node, required_node, to_global_id
+from graph.stakes import types as stake_types
+from graph.users import types as user_types
+
+if TYPE_CHECKING:
+    from graph.comments.types import Comment
+    from graph.stakes.types import Position
+    from graph.users.types import User
 
 # The database's enum is the GraphQL enum: registering it keeps one list of values.
 strawberry.enum(MarketStatus, description="Where a market is in its lifecycle.")
+
+# A market's positions and comments read oldest first, like a conversation.
+OLDEST_POSITIONS = SortKey("createdAt", positions.c.created_at, descending=False)
+OLDEST_COMMENTS = SortKey("createdAt", comments.c.created_at, descending=False)
 
 
 def effective_status(status: MarketStatus, closes_at: datetime) -> MarketStatus:
@@ -30,6 +45,7 @@ class Market(Node):
 
     pk: strawberry.Private[int]
     creator_id: strawberry.Private[int]
+    resolution_id: strawberry.Private[int | None]
     question: str
     description: str
     status: MarketStatus
@@ -45,6 +61,7 @@ class Market(Node):
             id=to_global_id("Market", row.id),
             pk=row.id,
             creator_id=row.creator_id,
+            resolution_id=row.resolution_id,
             question=row.question,
             description=row.description,
             status=effective_status(row.status, row.closes_at),
@@ -55,18 +72,57 @@ class Market(Node):
         )
 
     @strawberry.field
-    async def creator(self, info: Info) -> User:
-        row = await info.context.loaders.users_by_id.load(self.creator_id)
-        assert row is not None  # a foreign key guarantees the creator exists
-        return User.from_row(row)
+    async def creator(self, info: Info) -> Annotated[User, strawberry.lazy("graph.users.types")]:
+        loader = info.context.loaders.users_by_id
+        return await required_node(loader, self.creator_id, user_types.User.from_row)
 
     @strawberry.field
     async def outcomes(self, info: Info) -> list[Outcome]:
         rows = await info.context.loaders.outcomes_by_market_id.load(self.pk)
-        count = len(rows)
-        return [
-            Outcome.from_row(row, market_volume=self.volume, outcome_count=count) for row in rows
-        ]
+        return [Outcome.from_row(row) for row in rows]
+
+    @strawberry.field(description="The winning outcome once the market is RESOLVED.")
+    async def resolution(self, info: Info) -> Outcome | None:
+        loader = info.context.loaders.outcomes_by_id
+        return await optional_node(loader, self.resolution_id, Outcome.from_row)
+
+    @strawberry.field(description="Stakes on this market, oldest first.")
+    async def positions(
+        self,
+        info: Info,
+        before: str | None = UNSET,
+        after: str | None = UNSET,
+        first: int | None = UNSET,
+        last: int | None = UNSET,
+    ) -> Connection[Annotated[Position, strawberry.lazy("graph.stakes.types")]]:
+        page = page_of(OLDEST_POSITIONS, first=first, last=last, after=after, before=before)
+        loaders = info.context.loaders
+        return await child_connection(
+            loaders.positions_by_market_id,
+            loaders.position_counts_by_market_id,
+            self.pk,
+            page,
+            stake_types.Position.from_row,
+        )
+
+    @strawberry.field(description="The discussion of this market, oldest first.")
+    async def comments(
+        self,
+        info: Info,
+        before: str | None = UNSET,
+        after: str | None = UNSET,
+        first: int | None = UNSET,
+        last: int | None = UNSET,
+    ) -> Connection[Annotated[Comment, strawberry.lazy("graph.comments.types")]]:
+        page = page_of(OLDEST_COMMENTS, first=first, last=last, after=after, before=before)
+        loaders = info.context.loaders
+        return await child_connection(
+            loaders.comments_by_market_id,
+            loaders.comment_counts_by_market_id,
+            self.pk,
+            page,
+            comment_types.Comment.from_row,
+        )
 
 
 @strawberry.type(description="One of the answers a market offers.")
@@ -82,14 +138,37 @@ class Outcome(Node):
     )
 
     @classmethod
-    def from_row(cls, row: AnyRow, *, market_volume: int, outcome_count: int) -> Self:
-        """The Outcome for a row of `OUTCOME_COLUMNS`."""
-        probability = row.pool / market_volume if market_volume else 1 / outcome_count
+    def from_row(cls, row: AnyRow) -> Self:
+        """The Outcome for a row of `OUTCOME_COLUMNS` (probability computed in SQL)."""
         return cls(
             id=to_global_id("Outcome", row.id),
             pk=row.id,
             market_id=row.market_id,
             label=row.label,
             pool=row.pool,
-            probability=probability,
+            probability=row.probability,
+        )
+
+    @strawberry.field
+    async def market(self, info: Info) -> Market:
+        loader = info.context.loaders.markets_by_id
+        return await required_node(loader, self.market_id, Market.from_row)
+
+    @strawberry.field(description="Stakes on this outcome, oldest first.")
+    async def positions(
+        self,
+        info: Info,
+        before: str | None = UNSET,
+        after: str | None = UNSET,
+        first: int | None = UNSET,
+        last: int | None = UNSET,
+    ) -> Connection[Annotated[Position, strawberry.lazy("graph.stakes.types")]]:
+        page = page_of(OLDEST_POSITIONS, first=first, last=last, after=after, before=before)
+        loaders = info.context.loaders
+        return await child_connection(
+            loaders.positions_by_outcome_id,
+            loaders.position_counts_by_outcome_id,
+            self.pk,
+            page,
+            stake_types.Position.from_row,
         )

@@ -5,39 +5,34 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.base import AnyRow
-from db.models import User
+from db.reader import Reader
+from db.tables import users
+from graph.batching import rows_by_key
+from graph.pagination import Listing
 
 USER_COLUMNS = (
-    User.id,
-    User.username,
-    User.display_name,
-    User.role,
-    User.suspended,
-    User.profit,
-    User.created_at,
+    users.c.id,
+    users.c.username,
+    users.c.display_name,
+    users.c.role,
+    users.c.suspended,
+    users.c.profit,
+    users.c.created_at,
 )
 
+USERS = Listing(columns=USER_COLUMNS, id_column=users.c.id)
 
-async def load_users_by_id(engine: AsyncEngine, ids: Sequence[int]) -> list[AnyRow | None]:
+
+async def load_users_by_id(reader: Reader, ids: Sequence[int]) -> list[AnyRow | None]:
     """Users by primary key, None where there is none."""
-    async with engine.connect() as connection:
-        rows = (await connection.execute(select(*USER_COLUMNS).where(User.id.in_(ids)))).all()
-    by_id = {row.id: row for row in rows}
-    return [by_id.get(pk) for pk in ids]
+    return await rows_by_key(reader, select(*USER_COLUMNS), users.c.id, ids)
 
 
-async def load_user_ids_by_username(
-    engine: AsyncEngine, usernames: Sequence[str]
-) -> list[int | None]:
-    """User ids by (lower-cased) username, None where there is none."""
-    async with engine.connect() as connection:
-        rows = (
-            await connection.execute(
-                select(User.username, User.id).where(User.username.in_(usernames))
-            )
-        ).all()
-    by_name = {row.username: row.id for row in rows}
-    return [by_name.get(name) for name in usernames]
+async def load_user_ids_by_username(reader: Reader, usernames: Sequence[str]) -> list[int | None]:
+    """User ids by (lower-case) username, None where there is none."""
+    rows = await rows_by_key(
+        reader, select(users.c.username, users.c.id), users.c.username, usernames
+    )
+    return [None if row is None else row.id for row in rows]

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry import UNSET
 
+from graph.connection import Connection, root_connection
 from graph.context import Info
+from graph.pagination import page_of
+from graph.users.filters import UserFilter, UserOrder, user_conditions, user_sort
+from graph.users.loaders import USERS
 from graph.users.types import User
 
 
 @strawberry.type
 class UserQueries:
     """Root fields that find users."""
+
+    @strawberry.field(
+        description="The signed-in user; null when the request carries no valid token."
+    )
+    def viewer(self) -> User | None:
+        # Nobody can sign in yet (see the accounts issue), so every request is anonymous.
+        return None
 
     @strawberry.field(description="The user with this username, ignoring case.")
     async def user(self, info: Info, username: str) -> User | None:
@@ -20,3 +32,19 @@ class UserQueries:
             return None
         row = await loaders.users_by_id.load(pk)
         return None if row is None else User.from_row(row)
+
+    @strawberry.field(description="Every user, newest first unless `orderBy` says otherwise.")
+    async def users(
+        self,
+        info: Info,
+        before: str | None = UNSET,
+        after: str | None = UNSET,
+        first: int | None = UNSET,
+        last: int | None = UNSET,
+        filter: UserFilter | None = UNSET,
+        order_by: UserOrder | None = UNSET,
+    ) -> Connection[User]:
+        page = page_of(user_sort(order_by), first=first, last=last, after=after, before=before)
+        return await root_connection(
+            info.context.reader, USERS, page, user_conditions(filter), User.from_row
+        )

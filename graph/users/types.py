@@ -3,16 +3,37 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
+from strawberry import UNSET
 
 from db.base import AnyRow
 from db.models import Role
+from db.tables import comments, ledger_entries, markets, positions
+from graph.comments import types as comment_types
+from graph.connection import Connection, child_connection
+from graph.context import Info
+from graph.ledger import types as ledger_types
+from graph.markets import types as market_types
+from graph.pagination import SortKey, page_of
 from graph.relay import Node, to_global_id
+from graph.stakes import types as stake_types
+
+if TYPE_CHECKING:
+    from graph.comments.types import Comment
+    from graph.ledger.types import LedgerEntry
+    from graph.markets.types import Market
+    from graph.stakes.types import Position
 
 # The database's enum is the GraphQL enum: registering it keeps one list of values.
 strawberry.enum(Role, description="What a user may do.")
+
+# A user's own lists read newest first.
+NEWEST_MARKETS = SortKey("createdAt", markets.c.created_at, descending=True)
+NEWEST_POSITIONS = SortKey("createdAt", positions.c.created_at, descending=True)
+NEWEST_COMMENTS = SortKey("createdAt", comments.c.created_at, descending=True)
+NEWEST_LEDGER_ENTRIES = SortKey("createdAt", ledger_entries.c.created_at, descending=True)
 
 
 @strawberry.type(description="A member of the community.")
@@ -25,6 +46,15 @@ class User(Node):
     role: Role
     suspended: bool
     created_at: datetime
+    email: str | None = strawberry.field(
+        description="Visible to the user themself and to admins; null for everyone else."
+    )
+    balance: int | None = strawberry.field(
+        description=(
+            "Credits free to stake. Visible to the user themself and to admins; "
+            "null for everyone else."
+        )
+    )
     profit: int = strawberry.field(
         description="Payouts minus stakes over the user's settled positions. Public."
     )
@@ -40,5 +70,95 @@ class User(Node):
             role=row.role,
             suspended=row.suspended,
             created_at=row.created_at,
+            # Private fields: nobody may read them until sign-in exists.
+            email=None,
+            balance=None,
             profit=row.profit,
         )
+
+    @strawberry.field(description="Markets this user created, newest first.")
+    async def markets(
+        self,
+        info: Info,
+        before: str | None = UNSET,
+        after: str | None = UNSET,
+        first: int | None = UNSET,
+        last: int | None = UNSET,
+    ) -> Connection[Annotated[Market, strawberry.lazy("graph.markets.types")]]:
+        page = page_of(NEWEST_MARKETS, first=first, last=last, after=after, before=before)
+        loaders = info.context.loaders
+        return await child_connection(
+            loaders.markets_by_creator_id,
+            loaders.market_counts_by_creator_id,
+            self.pk,
+            page,
+            market_types.Market.from_row,
+        )
+
+    @strawberry.field(description="Stakes this user placed, newest first.")
+    async def positions(
+        self,
+        info: Info,
+        before: str | None = UNSET,
+        after: str | None = UNSET,
+        first: int | None = UNSET,
+        last: int | None = UNSET,
+    ) -> Connection[Annotated[Position, strawberry.lazy("graph.stakes.types")]]:
+        page = page_of(NEWEST_POSITIONS, first=first, last=last, after=after, before=before)
+        loaders = info.context.loaders
+        return await child_connection(
+            loaders.positions_by_user_id,
+            loaders.position_counts_by_user_id,
+            self.pk,
+            page,
+            stake_types.Position.from_row,
+        )
+
+    @strawberry.field(description="Comments this user wrote, newest first.")
+    async def comments(
+        self,
+        info: Info,
+        before: str | None = UNSET,
+        after: str | None = UNSET,
+        first: int | None = UNSET,
+        last: int | None = UNSET,
+    ) -> Connection[Annotated[Comment, strawberry.lazy("graph.comments.types")]]:
+        page = page_of(NEWEST_COMMENTS, first=first, last=last, after=after, before=before)
+        loaders = info.context.loaders
+        return await child_connection(
+            loaders.comments_by_author_id,
+            loaders.comment_counts_by_author_id,
+            self.pk,
+            page,
+            comment_types.Comment.from_row,
+        )
+
+    @strawberry.field(
+        description=(
+            "Every credit movement of this user, newest first. "
+            "Visible to the user themself and to admins."
+        )
+    )
+    async def ledger(
+        self,
+        info: Info,
+        before: str | None = UNSET,
+        after: str | None = UNSET,
+        first: int | None = UNSET,
+        last: int | None = UNSET,
+    ) -> Connection[Annotated[LedgerEntry, strawberry.lazy("graph.ledger.types")]] | None:
+        page = page_of(NEWEST_LEDGER_ENTRIES, first=first, last=last, after=after, before=before)
+        if not self.can_see_private_fields(info):
+            return None
+        loaders = info.context.loaders
+        return await child_connection(
+            loaders.ledger_entries_by_user_id,
+            loaders.ledger_entry_counts_by_user_id,
+            self.pk,
+            page,
+            ledger_types.LedgerEntry.from_row,
+        )
+
+    def can_see_private_fields(self, info: Info) -> bool:
+        """Whether the viewer may read this user's email, balance and ledger."""
+        return False
