@@ -17,12 +17,27 @@ STATIC_URL: Final = "/graphiql-static"
 
 _TEMPLATE: Final[str] = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
 
+EXAMPLES_DIR: Final[Path] = Path(__file__).resolve().parent.parent / "examples"
+"""The example operations offered as GraphiQL tabs (absent from a wheel install: no tabs)."""
+
+
+def example_tabs() -> list[dict[str, str]]:
+    """One GraphiQL tab per example operation, in name order."""
+    return [
+        {"query": path.read_text(encoding="utf-8")}
+        for path in sorted(EXAMPLES_DIR.glob("*.graphql"))
+    ]
+
 
 @cache
 def graphiql_html(*, subscriptions: bool = True) -> str:
     """Return the GraphiQL page using STATIC_URL assets; ``subscriptions`` turns on websockets."""
-    html = _TEMPLATE.replace("{{ STATIC_URL }}", STATIC_URL).replace(
-        "{{ SUBSCRIPTION_ENABLED }}", json.dumps(subscriptions)
+    # "</" inside the inline script would end it early.
+    tabs = json.dumps(example_tabs()).replace("</", "<\\/")
+    html = (
+        _TEMPLATE.replace("{{ STATIC_URL }}", STATIC_URL)
+        .replace("{{ SUBSCRIPTION_ENABLED }}", json.dumps(subscriptions))
+        .replace("{{ EXAMPLE_TABS }}", tabs)
     )
     if "{{" in html or "unpkg.com" in html:
         raise RuntimeError(f"unfilled placeholder or CDN URL in {STATIC_DIR / 'index.html'}")

@@ -6,13 +6,13 @@ import itertools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.accounts import insert_user
 from db.base import table_of, utcnow
 from db.models import Comment as CommentRow
-from db.models import Market, Outcome, Role
+from db.models import Market, MarketStatus, Outcome, Role
 from db.money import record_stake
 
 # One real Argon2id hash of "correct horse battery", made once: hashing per user is slow.
@@ -49,17 +49,20 @@ async def create_market(
     creator_id: int,
     question: str = "Will the bridge open before June?",
     outcomes: Sequence[str] = ("Yes", "No"),
+    description: str = "",
     closes_at: datetime | None = None,
     created_at: datetime | None = None,
+    status: MarketStatus = MarketStatus.OPEN,
 ) -> tuple[int, list[int]]:
-    """An open market; returns its id and its outcomes' ids in order."""
+    """A market (open unless told otherwise); returns its id and its outcomes' ids in order."""
     async with engine.begin() as connection:
         market_id = await connection.scalar(
             insert(table_of(Market))
             .values(
                 creator_id=creator_id,
                 question=question,
-                description="",
+                description=description,
+                status=status,
                 closes_at=closes_at or utcnow() + timedelta(days=30),
                 created_at=created_at or utcnow(),
             )
@@ -101,3 +104,16 @@ async def comment(engine: AsyncEngine, *, market_id: int, author_id: int, body: 
         )
     assert comment_id is not None
     return comment_id
+
+
+async def market_outcomes(engine: AsyncEngine, market_id: int) -> list[int]:
+    """A market's outcome ids in order."""
+    outcomes = table_of(Outcome)
+    async with engine.connect() as connection:
+        return list(
+            await connection.scalars(
+                select(outcomes.c.id)
+                .where(outcomes.c.market_id == market_id)
+                .order_by(outcomes.c.sort_order)
+            )
+        )
