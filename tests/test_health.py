@@ -8,6 +8,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.migrate import head_revision
 from graph.app import create_app
 from marketgraph.settings import Settings
 from tests import databases
@@ -43,7 +44,7 @@ async def test_readyz_refuses_a_database_behind_the_code(
     assert response.status_code == 503
     assert response.json() == {
         "status": "unavailable",
-        "reason": "database at migration older, expected 0001",
+        "reason": f"database at migration older, expected {head_revision()}",
     }
 
 
@@ -51,7 +52,7 @@ async def test_readyz_refuses_an_unmigrated_sqlite_file(tmp_path: Path) -> None:
     settings = Settings(database_url=databases.sqlite_url(tmp_path / "empty.db"))
     response = await get(settings, "/readyz")
     assert response.status_code == 503
-    assert response.json()["reason"] == "database at migration none, expected 0001"
+    assert response.json()["reason"] == f"database at migration none, expected {head_revision()}"
 
 
 async def test_readyz_refuses_an_unreachable_database(tmp_path: Path) -> None:

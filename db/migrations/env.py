@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 import db.models  # noqa: F401  (registers every table on Base.metadata)
 from db.base import Base, UTCDateTime
 from db.engine import create_engine
+from db.migrate import include_object
 from marketgraph.settings import get_settings
 
 target_metadata = Base.metadata
@@ -31,6 +32,7 @@ def _run(connection: Connection) -> None:
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
         render_item=_render_item,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

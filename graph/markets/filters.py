@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import Enum
 
 import strawberry
-from sqlalchemy import ColumnElement, and_, false, func, or_
+from sqlalchemy import ColumnElement, String, and_, false, func, literal_column, or_
 from strawberry import UNSET
 
 from db.base import as_utc, utcnow
@@ -76,8 +76,13 @@ def _status_is(status: MarketStatus, now: datetime) -> ColumnElement[bool]:
 
 
 def search_text() -> ColumnElement[str]:
-    """The lower-cased text `search` looks in (PostgreSQL indexes it with pg_trgm)."""
-    return func.lower(markets.c.question + " " + markets.c.description)
+    """The lower-cased text `search` looks in; PostgreSQL serves it from a pg_trgm index.
+
+    The space is a literal, not a parameter, so the expression equals the index's even in a
+    generic plan of a prepared statement, where parameters are not folded into constants.
+    """
+    space = literal_column("' '", String)
+    return func.lower(markets.c.question + space + markets.c.description)
 
 
 def market_conditions(market_filter: MarketFilter | None) -> tuple[ColumnElement[bool], ...]:

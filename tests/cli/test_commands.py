@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
 from db.engine import create_engine
+from db.migrate import head_revision
 from db.models import Comment, LedgerEntry, Market, Position, Role, User
 from marketgraph.cli import app
 from marketgraph.settings import Settings, get_settings
@@ -165,7 +166,7 @@ def test_unmigrated_database_is_one_clear_line(tmp_path: Path) -> None:
     env = {"MARKETGRAPH_DATABASE_URL": sqlite_url(tmp_path / "empty.db")}
     line = one_clear_line(marketgraph("serve", env=env, cwd=tmp_path))
     assert line == (
-        "error: the database is at migration none but this code needs 0001: "
+        f"error: the database is at migration none but this code needs {head_revision()}: "
         "run `marketgraph migrate` first"
     )
 

@@ -14,13 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import db.models  # noqa: F401  (registers every table)
 from db.base import Base
 from db.engine import create_engine
-from db.migrate import current_revision, downgrade, head_revision, upgrade
+from db.migrate import current_revision, downgrade, head_revision, include_object, upgrade
 from marketgraph.settings import Settings
 from tests.databases import sqlite_url
 
 
 def model_differences(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    options = {"compare_type": True, "include_object": include_object}
+    context = MigrationContext.configure(connection, opts=options)
     return list(compare_metadata(context, Base.metadata))
 
 

@@ -7,10 +7,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.base import utcnow
 from db.models import MarketStatus
+from db.tables import markets
+from graph.markets.filters import MarketFilter, market_conditions
 from graph.relay import to_global_id
 from tests import factories
 from tests.graphql import execute
@@ -147,3 +150,18 @@ async def test_order_by_close_date_and_volume(
     assert await questions(client, biggest) == ["m2", "m6", "m4", "m5", "m3", "m1"]
     smallest = {"orderBy": {"field": "VOLUME", "direction": "ASC"}}
     assert await questions(client, smallest) == ["m1", "m3", "m5", "m4", "m6", "m2"]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_search_is_served_by_the_trigram_index_on_postgresql(engine: AsyncEngine) -> None:
+    await arrange(engine)
+    query = select(markets.c.id).where(*market_conditions(MarketFilter(search="bridge")))
+    # The statement exactly as the app sends it, with bound parameters, not inlined values.
+    compiled = query.compile(engine.sync_engine)
+    parameters = tuple(compiled.params[name] for name in compiled.positiontup or ())
+    async with engine.connect() as connection:
+        # Tiny tables are always scanned; forbid that to see whether the index fits at all.
+        await connection.execute(text("SET LOCAL enable_seqscan = off"))
+        result = await connection.exec_driver_sql(f"EXPLAIN {compiled}", parameters)
+        plan = "\n".join(row[0] for row in result)
+    assert "ix_markets_search_trgm" in plan, plan
