@@ -12,10 +12,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from auth.keys import SigningKeys, load_keys
+from auth.viewer import UnauthenticatedError, authenticate
 from db.engine import create_engine
 from graph import ide
 from graph.context import Context
@@ -27,7 +30,7 @@ from marketgraph.settings import Settings, get_settings
 class GraphQLEndpoint(GraphQL[Context, None]):
     """Strawberry's ASGI view with our context, offline GraphiQL and orjson responses."""
 
-    def __init__(self, *, engine: AsyncEngine, settings: Settings) -> None:
+    def __init__(self, *, engine: AsyncEngine, settings: Settings, keys: SigningKeys) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql",
@@ -36,13 +39,36 @@ class GraphQLEndpoint(GraphQL[Context, None]):
         )
         self.engine = engine
         self.settings = settings
+        self.keys = keys
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        authorization = request.headers.get("authorization")
+        viewer = await authenticate(self.engine, self.keys, self.settings, authorization)
         return Context(
-            request=request, response=response, engine=self.engine, settings=self.settings
+            request=request,
+            response=response,
+            engine=self.engine,
+            settings=self.settings,
+            keys=self.keys,
+            viewer=viewer,
         )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except UnauthenticatedError as error:
+            # Raised by get_context before anything was sent. 401 tells clients to refresh
+            # their token; the body still speaks GraphQL.
+            body = {"errors": [{"message": str(error), "extensions": {"code": "UNAUTHENTICATED"}}]}
+            response = Response(
+                orjson.dumps(body),
+                status_code=401,
+                media_type="application/json",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+            await response(scope, receive, send)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(ide.graphiql_html())
@@ -54,6 +80,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
 def create_app(settings: Settings | None = None) -> Starlette:
     """The marketgraph ASGI application for `settings` (default: from the environment)."""
     settings = settings or get_settings()
+    keys = load_keys(settings)
     engine = create_engine(settings)
 
     @asynccontextmanager
@@ -61,7 +88,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         yield
         await engine.dispose()
 
-    graphql = GraphQLEndpoint(engine=engine, settings=settings)
+    graphql = GraphQLEndpoint(engine=engine, settings=settings, keys=keys)
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),

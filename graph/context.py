@@ -10,6 +10,9 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
+from auth.keys import SigningKeys
+from auth.rbac import Permission, can
+from auth.viewer import Viewer
 from db.reader import Reader
 from graph.loaders import Loaders
 from marketgraph.settings import Settings
@@ -17,17 +20,34 @@ from marketgraph.settings import Settings
 
 @dataclass(slots=True)
 class Context:
-    """Per-request state: the database, the settings and this request's loaders."""
+    """Per-request state: who asks, the database, the settings and this request's loaders."""
 
     request: Request | WebSocket
     response: Response | WebSocket | None
     engine: AsyncEngine
     settings: Settings
+    keys: SigningKeys
+    viewer: Viewer | None
     reader: Reader = field(init=False)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
         self.reader = Reader(self.engine)
+        self.loaders = Loaders.create(self.reader)
+
+    def may_read_private(self, user_id: int) -> bool:
+        """Whether the viewer may see this user's email, balance and ledger."""
+        viewer = self.viewer
+        return viewer is not None and (
+            viewer.user_id == user_id or can(viewer.role, Permission.USER_READ_PRIVATE)
+        )
+
+    async def after_write(self) -> None:
+        """Forget what this request read so far, so payloads show the committed write.
+
+        Ending the read transaction matters on SQLite, whose snapshot would predate the write.
+        """
+        await self.reader.close()
         self.loaders = Loaders.create(self.reader)
 
     async def close(self) -> None:

@@ -4,40 +4,56 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import strawberry
 from aiodataloader import DataLoader
 
 from db.base import AnyRow
 from graph.comments.types import Comment
-from graph.context import Info
+from graph.context import Context, Info
+from graph.ledger.types import LedgerEntry
 from graph.loaders import Loaders
 from graph.markets.types import Market, Outcome
-from graph.relay import Node, from_global_id, optional_node
+from graph.relay import Node, from_global_id
 from graph.stakes.types import Position
 from graph.users.types import User
 
-LoaderOf = Callable[[Loaders], DataLoader[int, AnyRow | None]]
 
-# Every Node type anyone may fetch: how to load its rows and map one to the type.
-# LedgerEntry is missing on purpose: only its owner and admins may read it, and without
-# sign-in (the accounts issue) nobody is either, so its IDs resolve to null like unknown ones.
-NODE_TYPES: dict[str, tuple[LoaderOf, Callable[[AnyRow], Node]]] = {
-    "User": (lambda loaders: loaders.users_by_id, User.from_row),
-    "Market": (lambda loaders: loaders.markets_by_id, Market.from_row),
-    "Outcome": (lambda loaders: loaders.outcomes_by_id, Outcome.from_row),
-    "Position": (lambda loaders: loaders.positions_by_id, Position.from_row),
-    "Comment": (lambda loaders: loaders.comments_by_id, Comment.from_row),
+@dataclass(frozen=True, slots=True)
+class NodeType:
+    """How to fetch one Node type: its loader, its mapping, and who may see a row."""
+
+    loader: Callable[[Loaders], DataLoader[int, AnyRow | None]]
+    to_node: Callable[[AnyRow], Node]
+    visible: Callable[[Context, AnyRow], bool] = lambda _context, _row: True
+
+
+NODE_TYPES: dict[str, NodeType] = {
+    "User": NodeType(lambda loaders: loaders.users_by_id, User.from_row),
+    "Market": NodeType(lambda loaders: loaders.markets_by_id, Market.from_row),
+    "Outcome": NodeType(lambda loaders: loaders.outcomes_by_id, Outcome.from_row),
+    "Position": NodeType(lambda loaders: loaders.positions_by_id, Position.from_row),
+    "Comment": NodeType(lambda loaders: loaders.comments_by_id, Comment.from_row),
+    # A ledger is its owner's and admins' business; anyone else gets null, as for no entry.
+    "LedgerEntry": NodeType(
+        lambda loaders: loaders.ledger_entries_by_id,
+        LedgerEntry.from_row,
+        lambda context, row: context.may_read_private(row.user_id),
+    ),
 }
 
 
-async def resolve_node(loaders: Loaders, global_id: str) -> Node | None:
-    """The object a global ID names, or None for a malformed, foreign or unknown ID."""
+async def resolve_node(context: Context, global_id: str) -> Node | None:
+    """The object a global ID names, or None for a malformed, foreign, unknown or hidden ID."""
     decoded = from_global_id(global_id)
     if decoded is None or decoded[0] not in NODE_TYPES:
         return None
-    loader_of, to_node = NODE_TYPES[decoded[0]]
-    return await optional_node(loader_of(loaders), decoded[1], to_node)
+    node_type = NODE_TYPES[decoded[0]]
+    row = await node_type.loader(context.loaders).load(decoded[1])
+    if row is None or not node_type.visible(context, row):
+        return None
+    return node_type.to_node(row)
 
 
 @strawberry.type
@@ -46,8 +62,8 @@ class NodeQueries:
 
     @strawberry.field(description="The object with this global ID; null when there is none.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        return await resolve_node(info.context.loaders, id)
+        return await resolve_node(info.context, id)
 
     @strawberry.field(description="The objects with these global IDs, in the same order.")
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
-        return list(await asyncio.gather(*(resolve_node(info.context.loaders, i) for i in ids)))
+        return list(await asyncio.gather(*(resolve_node(info.context, i) for i in ids)))

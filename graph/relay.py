@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -11,34 +9,17 @@ import strawberry
 from aiodataloader import DataLoader
 
 from db.base import AnyRow
+from marketgraph import ids
+from marketgraph.ids import from_global_id, pk_of
+
+__all__ = ["Node", "from_global_id", "optional_node", "pk_of", "required_node", "to_global_id"]
 
 NodeT = TypeVar("NodeT")
 
 
 def to_global_id(type_name: str, pk: int) -> strawberry.ID:
     """The opaque global ID of row `pk` of GraphQL type `type_name`."""
-    raw = f"{type_name}:{pk}".encode()
-    return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
-
-
-def from_global_id(global_id: str) -> tuple[str, int] | None:
-    """The (type name, primary key) inside a global ID, or None for anything malformed."""
-    try:
-        padded = global_id + "=" * (-len(global_id) % 4)
-        type_name, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-    except (binascii.Error, UnicodeError, ValueError):
-        return None
-    if not type_name or not pk.isdigit() or len(pk) > 18:
-        return None
-    return type_name, int(pk)
-
-
-def pk_of(global_id: str, type_name: str) -> int | None:
-    """The primary key inside a global ID if it names a `type_name`, else None."""
-    decoded = from_global_id(global_id)
-    if decoded is None or decoded[0] != type_name:
-        return None
-    return decoded[1]
+    return strawberry.ID(ids.to_global_id(type_name, pk))
 
 
 @strawberry.interface(description="An object with a Globally Unique ID")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
+from graph.accounts.mutations import AccountMutations
 from graph.comments.types import Comment
 from graph.ledger.types import LedgerEntry
 from graph.lifecycle import ReleaseReadConnection
@@ -12,13 +13,16 @@ from graph.markets.queries import MarketQueries
 from graph.markets.types import Market, Outcome
 from graph.nodes import NodeQueries
 from graph.stakes.types import Position
+from graph.users.mutations import UserMutations
 from graph.users.queries import UserQueries
 from graph.users.types import User
 
 Query = merge_types("Query", (NodeQueries, UserQueries, MarketQueries))
+Mutation = merge_types("Mutation", (AccountMutations, UserMutations))
 
 schema = strawberry.Schema(
     query=Query,
+    mutation=Mutation,
     types=[User, Market, Outcome, Position, Comment, LedgerEntry],
     extensions=[ReleaseReadConnection],
 )

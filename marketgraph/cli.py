@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from auth.accounts import insert_user, registration_problems, taken_problems
+from auth.keys import KeyConfigurationError, load_keys
 from auth.passwords import hash_password
 from db.engine import create_engine
 from db.migrate import current_revision, head_revision, upgrade
@@ -49,6 +50,14 @@ def _fail(message: str) -> NoReturn:
 
 def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
+
+
+def _require_signing_keys(settings: Settings) -> None:
+    """Refuse to serve without a usable token-signing key (production needs a secret)."""
+    try:
+        load_keys(settings)
+    except KeyConfigurationError as error:
+        _fail(str(error))
 
 
 def _settings() -> Settings:
@@ -227,6 +236,7 @@ def serve(
     settings = _settings()
     if workers > 1 and make_url(settings.resolved_database_url).get_backend_name() == "sqlite":
         _fail("--workers > 1 needs PostgreSQL: SQLite allows one writer process at a time")
+    _require_signing_keys(settings)
     with _one_line_errors(settings):
         asyncio.run(_require_migrated(settings))
     _run_server(settings, host, port, workers, reload)
@@ -236,6 +246,7 @@ def serve(
 def demo() -> None:
     """Migrate, seed demo data on the first run, and serve GraphiQL at the configured address."""
     settings = _settings()
+    _require_signing_keys(settings)
     with _one_line_errors(settings):
         asyncio.run(_migrate(settings))
         asyncio.run(_seed(settings, DEMO_SIZES))

@@ -20,7 +20,7 @@ class StatementCounter:
     def __call__(self, *args: Any) -> None:
         statement: str = args[2]  # before_cursor_execute(conn, cursor, statement, ...)
         # SQLite's explicit BEGIN is transaction control, which asyncpg does without a statement.
-        if statement != "BEGIN":
+        if statement not in ("BEGIN", "BEGIN IMMEDIATE"):
             self.seen.append(statement)
 
     @property

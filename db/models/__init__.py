@@ -1,6 +1,6 @@
 """Every table of marketgraph, importable from one place (Alembic reads `Base.metadata`)."""
 
-from db.models.auth import AuthSession, IdempotencyKey, RefreshToken
+from db.models.auth import AuthSession, IdempotencyKey, LoginFailure, RefreshToken
 from db.models.comments import Comment
 from db.models.ledger import LedgerEntry, LedgerReason
 from db.models.markets import Market, MarketStatus, Outcome
@@ -13,6 +13,7 @@ __all__ = [
     "IdempotencyKey",
     "LedgerEntry",
     "LedgerReason",
+    "LoginFailure",
     "Market",
     "MarketStatus",
     "Outcome",

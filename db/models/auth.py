@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, utcnow
@@ -45,3 +45,15 @@ class IdempotencyKey(Base):
     key: Mapped[str] = mapped_column(String(128))
     position_id: Mapped[int] = mapped_column(ForeignKey("positions.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginFailure(Base):
+    """A failed sign-in, counted per account to throttle password guessing across workers."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index(None, "account_key", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "user:<id>" for an existing account, else "login:<what was typed, lower-cased>".
+    account_key: Mapped[str] = mapped_column(String(340))
+    failed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -16,6 +16,8 @@ USER_COLUMNS = (
     users.c.id,
     users.c.username,
     users.c.display_name,
+    users.c.email,
+    users.c.balance,
     users.c.role,
     users.c.suspended,
     users.c.profit,

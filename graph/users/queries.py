@@ -8,6 +8,7 @@ from strawberry import UNSET
 from graph.connection import Connection, root_connection
 from graph.context import Info
 from graph.pagination import page_of
+from graph.relay import optional_node
 from graph.users.filters import UserFilter, UserOrder, user_conditions, user_sort
 from graph.users.loaders import USERS
 from graph.users.types import User
@@ -20,18 +21,17 @@ class UserQueries:
     @strawberry.field(
         description="The signed-in user; null when the request carries no valid token."
     )
-    def viewer(self) -> User | None:
-        # Nobody can sign in yet (see the accounts issue), so every request is anonymous.
-        return None
+    async def viewer(self, info: Info) -> User | None:
+        viewer = info.context.viewer
+        if viewer is None:
+            return None
+        return await optional_node(info.context.loaders.users_by_id, viewer.user_id, User.from_row)
 
     @strawberry.field(description="The user with this username, ignoring case.")
     async def user(self, info: Info, username: str) -> User | None:
         loaders = info.context.loaders
         pk = await loaders.user_ids_by_username.load(username.strip().lower())
-        if pk is None:
-            return None
-        row = await loaders.users_by_id.load(pk)
-        return None if row is None else User.from_row(row)
+        return await optional_node(loaders.users_by_id, pk, User.from_row)
 
     @strawberry.field(description="Every user, newest first unless `orderBy` says otherwise.")
     async def users(

@@ -41,20 +41,13 @@ class User(Node):
     """A member of the community."""
 
     pk: strawberry.Private[int]
+    private_email: strawberry.Private[str]
+    private_balance: strawberry.Private[int]
     username: str
     display_name: str
     role: Role
     suspended: bool
     created_at: datetime
-    email: str | None = strawberry.field(
-        description="Visible to the user themself and to admins; null for everyone else."
-    )
-    balance: int | None = strawberry.field(
-        description=(
-            "Credits free to stake. Visible to the user themself and to admins; "
-            "null for everyone else."
-        )
-    )
     profit: int = strawberry.field(
         description="Payouts minus stakes over the user's settled positions. Public."
     )
@@ -70,11 +63,25 @@ class User(Node):
             role=row.role,
             suspended=row.suspended,
             created_at=row.created_at,
-            # Private fields: nobody may read them until sign-in exists.
-            email=None,
-            balance=None,
+            private_email=row.email,
+            private_balance=row.balance,
             profit=row.profit,
         )
+
+    @strawberry.field(
+        description="Visible to the user themself and to admins; null for everyone else."
+    )
+    def email(self, info: Info) -> str | None:
+        return self.private_email if info.context.may_read_private(self.pk) else None
+
+    @strawberry.field(
+        description=(
+            "Credits free to stake. Visible to the user themself and to admins; "
+            "null for everyone else."
+        )
+    )
+    def balance(self, info: Info) -> int | None:
+        return self.private_balance if info.context.may_read_private(self.pk) else None
 
     @strawberry.field(description="Markets this user created, newest first.")
     async def markets(
@@ -148,7 +155,7 @@ class User(Node):
         last: int | None = UNSET,
     ) -> Connection[Annotated[LedgerEntry, strawberry.lazy("graph.ledger.types")]] | None:
         page = page_of(NEWEST_LEDGER_ENTRIES, first=first, last=last, after=after, before=before)
-        if not self.can_see_private_fields(info):
+        if not info.context.may_read_private(self.pk):
             return None
         loaders = info.context.loaders
         return await child_connection(
@@ -158,7 +165,3 @@ class User(Node):
             page,
             ledger_types.LedgerEntry.from_row,
         )
-
-    def can_see_private_fields(self, info: Info) -> bool:
-        """Whether the viewer may read this user's email, balance and ledger."""
-        return False

@@ -1,0 +1,70 @@
+"""The keys that sign and verify access tokens, from the settings (or made for development)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from marketgraph.settings import Mode, Settings
+
+DEV_SECRET_FILE = "jwt-secret"
+logger = logging.getLogger(__name__)
+
+
+class KeyConfigurationError(Exception):
+    """The settings do not give a usable signing key (the server must not start)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKeys:
+    """The algorithm, the key that signs new tokens (with its kid) and every key that verifies."""
+
+    algorithm: str
+    signing_kid: str
+    signing_key: Any
+    verifying_keys: dict[str, Any] = field(default_factory=dict)
+
+
+def load_keys(settings: Settings) -> SigningKeys:
+    """The keys the settings describe; in development, a generated HS256 secret if none is set."""
+    if settings.jwt_algorithm == "HS256":
+        secret = _hs256_secret(settings)
+        return SigningKeys("HS256", "hs256", secret, {"hs256": secret})
+    if settings.jwt_key_dir is None:
+        raise KeyConfigurationError(
+            f"MARKETGRAPH_JWT_KEY_DIR is required with MARKETGRAPH_JWT_ALGORITHM="
+            f"{settings.jwt_algorithm}"
+        )
+    private = {path.stem: path for path in sorted(settings.jwt_key_dir.glob("*.pem"))}
+    if not private:
+        raise KeyConfigurationError(f"no <kid>.pem keys in {settings.jwt_key_dir}")
+    keys = {kid: load_pem_private_key(path.read_bytes(), None) for kid, path in private.items()}
+    # Rotation: the newest key (last kid in sort order) signs; older ones still verify.
+    newest = max(keys)
+    return SigningKeys(
+        settings.jwt_algorithm,
+        newest,
+        keys[newest],
+        {kid: key.public_key() for kid, key in keys.items()},
+    )
+
+
+def _hs256_secret(settings: Settings) -> str:
+    if settings.jwt_secret is not None:
+        return settings.jwt_secret.get_secret_value()
+    if settings.mode is Mode.PRODUCTION:
+        raise KeyConfigurationError(
+            "production mode needs MARKETGRAPH_JWT_SECRET (at least 32 bytes) or asymmetric keys"
+        )
+    path: Path = settings.data_dir / DEV_SECRET_FILE
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+    logger.warning("MARKETGRAPH_JWT_SECRET is not set: using the development secret in %s", path)
+    return path.read_text(encoding="utf-8").strip()

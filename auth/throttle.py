@@ -1,0 +1,44 @@
+"""Sign-in throttling: failures per account within a window, kept in the database."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.base import utcnow
+from db.models import LoginFailure
+from marketgraph.settings import Settings
+
+
+def account_key(user_id: int | None, login: str) -> str:
+    """What failures are counted against: the account if one matched, else what was typed."""
+    return f"user:{user_id}" if user_id is not None else f"login:{login.strip().lower()}"
+
+
+async def seconds_locked(db: AsyncConnection, settings: Settings, key: str) -> int | None:
+    """Seconds until `key` may try again, or None while it has failures to spare."""
+    window = timedelta(minutes=settings.login_window_minutes)
+    now = utcnow()
+    failures, oldest = (
+        await db.execute(
+            select(func.count(), func.min(LoginFailure.failed_at)).where(
+                LoginFailure.account_key == key, LoginFailure.failed_at > now - window
+            )
+        )
+    ).one()
+    if failures < settings.login_max_failures:
+        return None
+    return max(1, math.ceil((oldest + window - now).total_seconds()))
+
+
+async def record_failure(db: AsyncConnection, key: str) -> None:
+    """Count one failed sign-in against `key`."""
+    await db.execute(insert(LoginFailure).values(account_key=key, failed_at=utcnow()))
+
+
+async def forget_failures(db: AsyncConnection, key: str) -> None:
+    """A successful sign-in starts the count afresh."""
+    await db.execute(delete(LoginFailure).where(LoginFailure.account_key == key))
