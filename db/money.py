@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.base import table_of, utcnow
 from db.models import LedgerEntry, LedgerReason, Market, Outcome, Position, User
+from db.payouts import settlement
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,3 +100,53 @@ async def record_stake(
         update(markets).where(markets.c.id == market_id).values(volume=markets.c.volume + amount)
     )
     return int(position_id)
+
+
+_positions = table_of(Position)
+_set_payout = (
+    update(_positions).where(_positions.c.id == bindparam("pid")).values(payout=bindparam("paid"))
+)
+_add_to_profit = (
+    update(_users)
+    .where(_users.c.id == bindparam("uid"))
+    .values(profit=_users.c.profit + bindparam("delta"))
+)
+
+
+async def settle(
+    db: AsyncSession | AsyncConnection, *, market_id: int, winning_outcome_id: int | None
+) -> None:
+    """Pay out a resolved market parimutuel, or refund everything (cancelled, or no winners).
+
+    Every position gets its payout (0 for losers), every credit paid a ledger row, and each
+    staker's profit moves by payout minus stake, all in the caller's transaction.
+    """
+    stakes = (
+        await db.execute(
+            select(
+                _positions.c.id, _positions.c.user_id, _positions.c.outcome_id, _positions.c.amount
+            )
+            .where(_positions.c.market_id == market_id)
+            .order_by(_positions.c.created_at, _positions.c.id)
+        )
+    ).all()
+    if not stakes:
+        return
+    payouts, refunds = settlement(stakes, winning_outcome_id)
+    reason = LedgerReason.REFUND if refunds else LedgerReason.PAYOUT
+    now = utcnow()
+    await move_credits(
+        db,
+        [
+            Movement(stake.user_id, payouts[stake.id], reason, market_id, stake.id, now)
+            for stake in stakes
+            if payouts[stake.id]
+        ],
+    )
+    await db.execute(_set_payout, [{"pid": pid, "paid": paid} for pid, paid in payouts.items()])
+    profits: Counter[int] = Counter()
+    for stake in stakes:
+        profits[stake.user_id] += payouts[stake.id] - stake.amount
+    changed = [{"uid": uid, "delta": delta} for uid, delta in sorted(profits.items()) if delta]
+    if changed:
+        await db.execute(_add_to_profit, changed)

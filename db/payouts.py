@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 
 def parimutuel_payouts(winning_amounts: Sequence[int], volume: int) -> list[int]:
@@ -23,3 +24,33 @@ def parimutuel_payouts(winning_amounts: Sequence[int], volume: int) -> list[int]
     for index in by_remainder[:leftover]:
         payouts[index] += 1
     return payouts
+
+
+class Stake(Protocol):
+    """What settling needs to know of a position."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def outcome_id(self) -> int: ...
+    @property
+    def amount(self) -> int: ...
+
+
+def settlement(
+    stakes: Sequence[Stake], winning_outcome_id: int | None
+) -> tuple[dict[int, int], bool]:
+    """Each position's payout, and whether they are refunds rather than winnings.
+
+    `stakes` come earliest first. With a winner that somebody backed, the volume is split
+    parimutuel over the winners and losers get 0; otherwise (cancelled, or nobody backed the
+    winner) every stake is refunded.
+    """
+    winners = [stake for stake in stakes if stake.outcome_id == winning_outcome_id]
+    if not winners:
+        return {stake.id: stake.amount for stake in stakes}, True
+    volume = sum(stake.amount for stake in stakes)
+    shares = parimutuel_payouts([stake.amount for stake in winners], volume)
+    payouts = dict.fromkeys((stake.id for stake in stakes), 0)
+    payouts.update(zip((stake.id for stake in winners), shares, strict=True))
+    return payouts, False

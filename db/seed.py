@@ -20,7 +20,7 @@ from auth.passwords import hash_password
 from db.base import table_of, utcnow
 from db.models import Comment, LedgerReason, Market, MarketStatus, Outcome, Position, User
 from db.money import Movement, move_credits
-from db.payouts import parimutuel_payouts
+from db.payouts import settlement
 
 T = TypeVar("T")
 
@@ -312,25 +312,17 @@ async def _settle(
         if market.status is MarketStatus.RESOLVED:
             winner = market.outcome_ids[market.id % len(market.outcome_ids)]
             resolutions[market.id] = winner
-            winners = [p for p in stakes if p.outcome_id == winner]
-            if winners:
-                volume = sum(p.amount for p in stakes)
-                shares = parimutuel_payouts([p.amount for p in winners], volume)
-                payouts.update({p.id: 0 for p in stakes})
-                payouts.update({p.id: share for p, share in zip(winners, shares, strict=True)})
-                reason = LedgerReason.PAYOUT
-            else:
-                payouts.update({p.id: p.amount for p in stakes})
-                reason = LedgerReason.REFUND
         elif market.status is MarketStatus.CANCELLED:
-            payouts.update({p.id: p.amount for p in stakes})
-            reason = LedgerReason.REFUND
+            winner = None
         else:
             continue
+        paid, refunds = settlement(stakes, winner)
+        payouts.update(paid)
+        reason = LedgerReason.REFUND if refunds else LedgerReason.PAYOUT
         movements.extend(
-            Movement(p.user_id, payouts[p.id], reason, market.id, p.id, now)
+            Movement(p.user_id, paid[p.id], reason, market.id, p.id, now)
             for p in stakes
-            if payouts[p.id]
+            if paid[p.id]
         )
     await move_credits(connection, movements)
     await _update_by_id(connection, table_of(Position), "payout", payouts)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from strawberry.extensions.field_extension import FieldExtension
@@ -83,3 +83,30 @@ def guarded(permission: Permission | None = None, *rules: BasePermission) -> lis
     if permission is not None:
         checks.append(Can(permission))
     return [PermissionExtension(permissions=[*checks, *rules])]
+
+
+OwnerOf = Callable[[Info, Any], Awaitable[int | None]]
+"""The id of the user who owns the object a mutation's input names (None: no such object)."""
+
+
+class IsOwnerOr(BasePermission):
+    """The viewer owns the object named in `input`, or holds `permission` over everyone's.
+
+    An unknown object passes here: the mutation reports it as NOT_FOUND.
+    """
+
+    error_extensions = {"code": ErrorCode.FORBIDDEN.value}
+
+    def __init__(self, permission: Permission, owner_of: OwnerOf, what: str) -> None:
+        self.permission = permission
+        self.owner_of = owner_of
+        self.message = f"Only its {what} or staff may do this."
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        viewer = info.context.viewer
+        if viewer is None:
+            return False
+        if can(viewer.role, self.permission):
+            return True
+        owner = await self.owner_of(info, kwargs["input"])
+        return owner is None or owner == viewer.user_id

@@ -6,19 +6,25 @@ import strawberry
 from strawberry.tools import merge_types
 
 from graph.accounts.mutations import AccountMutations
+from graph.comments.mutations import CommentMutations
 from graph.comments.types import Comment
 from graph.ledger.types import LedgerEntry
 from graph.lifecycle import ReleaseReadConnection
+from graph.markets.mutations import MarketMutations
 from graph.markets.queries import MarketQueries
 from graph.markets.types import Market, Outcome
 from graph.nodes import NodeQueries
+from graph.stakes.mutations import StakeMutations
 from graph.stakes.types import Position
 from graph.users.mutations import UserMutations
 from graph.users.queries import UserQueries
 from graph.users.types import User
 
 Query = merge_types("Query", (NodeQueries, UserQueries, MarketQueries))
-Mutation = merge_types("Mutation", (AccountMutations, UserMutations))
+Mutation = merge_types(
+    "Mutation",
+    (AccountMutations, MarketMutations, StakeMutations, CommentMutations, UserMutations),
+)
 
 schema = strawberry.Schema(
     query=Query,

@@ -1,0 +1,78 @@
+"""The market rules of SPEC section 1, as problems to report (no I/O)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from db.base import as_utc, utcnow
+from db.models import MarketStatus
+from graph.markets.types import effective_status
+from marketgraph.problems import Problem, ProblemCode
+
+QUESTION_LENGTH = range(10, 301)
+DESCRIPTION_MAX = 10_000
+OUTCOME_COUNT = range(2, 11)
+LABEL_LENGTH = range(1, 101)
+EARLIEST_CLOSE = timedelta(minutes=1)
+LATEST_CLOSE = timedelta(days=5 * 365)
+
+
+SETTLED = Problem(ProblemCode.MARKET_SETTLED, "The market is already resolved or cancelled.")
+
+
+def _invalid(message: str, *field: str) -> Problem:
+    return Problem(ProblemCode.INVALID_INPUT, message, ("input", *field))
+
+
+def question_problems(question: str) -> list[Problem]:
+    """A question is 10 to 300 characters."""
+    if len(question.strip()) not in QUESTION_LENGTH:
+        return [_invalid("A question is 10 to 300 characters.", "question")]
+    return []
+
+
+def description_problems(description: str) -> list[Problem]:
+    """A description is at most 10,000 characters."""
+    if len(description) > DESCRIPTION_MAX:
+        return [_invalid("A description is at most 10,000 characters.", "description")]
+    return []
+
+
+def closes_at_problems(closes_at: datetime) -> list[Problem]:
+    """A market closes at least a minute and at most five years from now."""
+    ahead = as_utc(closes_at) - utcnow()
+    if not EARLIEST_CLOSE <= ahead <= LATEST_CLOSE:
+        return [_invalid("closesAt must be between a minute and five years from now.", "closesAt")]
+    return []
+
+
+def outcome_problems(labels: list[str]) -> list[Problem]:
+    """2 to 10 labels of 1 to 100 characters, distinct ignoring case and surrounding spaces."""
+    if len(labels) not in OUTCOME_COUNT:
+        return [_invalid("A market has 2 to 10 outcomes.", "outcomes")]
+    problems = [
+        _invalid("An outcome label is 1 to 100 characters.", "outcomes", str(index))
+        for index, label in enumerate(labels)
+        if len(label.strip()) not in LABEL_LENGTH
+    ]
+    seen: set[str] = set()
+    for index, label in enumerate(labels):
+        key = label.strip().casefold()
+        if key in seen:
+            problems.append(_invalid("Outcome labels must differ.", "outcomes", str(index)))
+        seen.add(key)
+    return problems
+
+
+def state_problem(
+    status: MarketStatus, closes_at: datetime, *, must_be: MarketStatus
+) -> Problem | None:
+    """Why a market in `status` cannot be acted on where it must be OPEN or CLOSED."""
+    current = effective_status(status, closes_at)
+    if current in (MarketStatus.RESOLVED, MarketStatus.CANCELLED):
+        return SETTLED
+    if current is not must_be and must_be is MarketStatus.OPEN:
+        return Problem(ProblemCode.MARKET_NOT_OPEN, "The market is closed.")
+    if current is not must_be:
+        return Problem(ProblemCode.MARKET_NOT_CLOSED, "Close the market before resolving it.")
+    return None
