@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +12,6 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from marketgraph.settings import Mode, Settings
 
 DEV_SECRET_FILE = "jwt-secret"
-logger = logging.getLogger(__name__)
 
 
 class KeyConfigurationError(Exception):
@@ -28,13 +26,18 @@ class SigningKeys:
     signing_kid: str
     signing_key: Any
     verifying_keys: dict[str, Any] = field(default_factory=dict)
+    development_secret: Path | None = None  # where the generated secret is, if one is used
 
 
 def load_keys(settings: Settings) -> SigningKeys:
     """The keys the settings describe; in development, a generated HS256 secret if none is set."""
     if settings.jwt_algorithm == "HS256":
-        secret = _hs256_secret(settings)
-        return SigningKeys("HS256", "hs256", secret, {"hs256": secret})
+        if settings.jwt_secret is not None:
+            secret = settings.jwt_secret.get_secret_value()
+            return SigningKeys("HS256", "hs256", secret, {"hs256": secret})
+        path = _development_secret(settings)
+        secret = path.read_text(encoding="utf-8").strip()
+        return SigningKeys("HS256", "hs256", secret, {"hs256": secret}, development_secret=path)
     if settings.jwt_key_dir is None:
         raise KeyConfigurationError(
             f"MARKETGRAPH_JWT_KEY_DIR is required with MARKETGRAPH_JWT_ALGORITHM="
@@ -54,9 +57,8 @@ def load_keys(settings: Settings) -> SigningKeys:
     )
 
 
-def _hs256_secret(settings: Settings) -> str:
-    if settings.jwt_secret is not None:
-        return settings.jwt_secret.get_secret_value()
+def _development_secret(settings: Settings) -> Path:
+    """The generated HS256 secret in the data directory (refused in production)."""
     if settings.mode is Mode.PRODUCTION:
         raise KeyConfigurationError(
             "production mode needs MARKETGRAPH_JWT_SECRET (at least 32 bytes) or asymmetric keys"
@@ -66,5 +68,4 @@ def _hs256_secret(settings: Settings) -> str:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-    logger.warning("MARKETGRAPH_JWT_SECRET is not set: using the development secret in %s", path)
-    return path.read_text(encoding="utf-8").strip()
+    return path

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
@@ -23,8 +25,11 @@ from db.engine import create_engine
 from graph import ide
 from graph.context import Context
 from graph.health import healthz, readyz
+from graph.http import RequestId
 from graph.schema import schema
 from marketgraph.settings import Settings, get_settings
+
+logger = logging.getLogger("marketgraph")
 
 
 class GraphQLEndpoint(GraphQL[Context, None]):
@@ -53,6 +58,7 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             settings=self.settings,
             keys=self.keys,
             viewer=viewer,
+            request_id=request.scope.get("state", {}).get("request_id", ""),
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -81,6 +87,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """The marketgraph ASGI application for `settings` (default: from the environment)."""
     settings = settings or get_settings()
     keys = load_keys(settings)
+    if keys.development_secret is not None:
+        logger.warning(
+            "MARKETGRAPH_JWT_SECRET is not set: signing with the development secret in %s",
+            keys.development_secret,
+        )
     engine = create_engine(settings)
 
     @asynccontextmanager
@@ -96,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Mount(ide.STATIC_URL, StaticFiles(directory=ide.STATIC_DIR), name="graphiql-static"),
         ],
+        middleware=[Middleware(RequestId)],
         lifespan=lifespan,
     )
     app.state.engine = engine

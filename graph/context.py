@@ -28,6 +28,8 @@ class Context:
     settings: Settings
     keys: SigningKeys
     viewer: Viewer | None
+    request_id: str = ""
+    cost: int = 0  # nodes the operation may return (graph/limits), for rate limits and logs
     reader: Reader = field(init=False)
     loaders: Loaders = field(init=False)
 

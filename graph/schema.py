@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from graph.accounts.mutations import AccountMutations
 from graph.comments.mutations import CommentMutations
 from graph.comments.types import Comment
+from graph.error_handling import ErrorCodes, log_unexpected
 from graph.ledger.types import LedgerEntry
 from graph.lifecycle import ReleaseReadConnection
+from graph.limits.extension import QueryLimits
 from graph.markets.mutations import MarketMutations
 from graph.markets.queries import MarketQueries
 from graph.markets.types import Market, Outcome
@@ -26,11 +30,21 @@ Mutation = merge_types(
     (AccountMutations, MarketMutations, StakeMutations, CommentMutations, UserMutations),
 )
 
-schema = strawberry.Schema(
+
+class Schema(strawberry.Schema):
+    """Strawberry's schema, logging only the errors that are bugs (with their request id)."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_unexpected(errors, execution_context)
+
+
+schema = Schema(
     query=Query,
     mutation=Mutation,
     types=[User, Market, Outcome, Position, Comment, LedgerEntry],
-    extensions=[ReleaseReadConnection],
+    extensions=[ReleaseReadConnection, ErrorCodes, QueryLimits],
 )
 
 

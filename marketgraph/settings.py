@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
 
+    # Query limits, checked before any resolver runs; 0 switches one off.
+    max_depth: int = Field(default=12, ge=0)
+    max_aliases: int = Field(default=30, ge=0)
+    max_tokens: int = Field(default=10_000, ge=0)
+    max_cost: int = Field(default=50_000, ge=0, description="Nodes a query may return.")
+    max_body_bytes: int = Field(default=1024 * 1024, ge=0)
+
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:

@@ -1,0 +1,81 @@
+"""Every top-level error leaves with an `extensions.code`; unexpected ones are masked."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
+
+from graph.errors import ErrorCode
+
+logger = logging.getLogger("marketgraph.errors")
+
+
+def unexpected(error: GraphQLError) -> bool:
+    """Whether an error comes from a bug (an exception no code path meant to raise)."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+def _code(error: GraphQLError) -> str | None:
+    code = (error.extensions or {}).get("code")
+    return code if isinstance(code, str) else None
+
+
+def _tag(errors: list[GraphQLError] | None, code: ErrorCode) -> None:
+    for error in errors or ():
+        if _code(error) is None:
+            error.extensions = {**(error.extensions or {}), "code": code.value}
+
+
+def log_unexpected(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:
+    """Log the stack of every unexpected error, with the request id the client was given."""
+    context = None if execution_context is None else execution_context.context
+    request_id = getattr(context, "request_id", "")
+    for error in errors:
+        if unexpected(error):
+            logger.error(
+                "unexpected error in %s (request %s)",
+                ".".join(map(str, error.path or ())) or "operation",
+                request_id,
+                exc_info=error.original_error,
+            )
+
+
+class ErrorCodes(SchemaExtension):
+    """Codes parse and validation errors, codes the rest BAD_USER_INPUT, masks the unexpected."""
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        _tag(self.execution_context.pre_execution_errors, ErrorCode.GRAPHQL_PARSE_FAILED)
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        _tag(self.execution_context.pre_execution_errors, ErrorCode.GRAPHQL_VALIDATION_FAILED)
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [self._coded(error) for error in result.errors]
+
+    def _coded(self, error: GraphQLError) -> GraphQLError:
+        if unexpected(error):
+            request_id = getattr(self.execution_context.context, "request_id", "")
+            # The message, stack and SQL stay in the log; the client gets the request id.
+            return GraphQLError(
+                f"Internal server error (request {request_id}).",
+                nodes=error.nodes,
+                path=error.path,
+                extensions={
+                    "code": ErrorCode.INTERNAL_SERVER_ERROR.value,
+                    "requestId": request_id,
+                },
+            )
+        # What is left without a code failed on the caller's input: variables that do not
+        # coerce to their types (graphql-core reports those after validation).
+        _tag([error], ErrorCode.BAD_USER_INPUT)
+        return error
