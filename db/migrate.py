@@ -9,7 +9,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -25,32 +25,60 @@ def include_object(
     return not (type_ == "index" and name in UNMODELLED_INDEXES)
 
 
-def alembic_config(url: str | None = None) -> Config:
-    """An Alembic configuration for our migrations, without any alembic.ini."""
+def _config(connection: Connection) -> Config:
+    """An Alembic configuration for our migrations over `connection` (no alembic.ini)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    if url is not None:
-        # ConfigParser interpolation treats % specially (URL-encoded passwords).
-        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["connection"] = connection
     return config
 
 
 def _run_command(connection: Connection, name: str, revision: str) -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    getattr(command, name)(config, revision)
+    getattr(command, name)(_config(connection), revision)
+
+
+async def autogenerate(engine: AsyncEngine, message: str, revision_id: str) -> None:
+    """Write a new migration with what the models add to a database at head (for developers)."""
+    async with engine.connect() as connection:
+        await connection.run_sync(
+            lambda sync: command.revision(
+                _config(sync), message=message, autogenerate=True, rev_id=revision_id
+            )
+        )
+
+
+async def _migrate(engine: AsyncEngine, name: str, revision: str) -> None:
+    async with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by copying and dropping it, which referencing rows would
+            # block; the pragma only changes outside a transaction.
+            await _sqlite_pragma(connection, "PRAGMA foreign_keys=OFF")
+        try:
+            async with connection.begin():
+                await connection.run_sync(_run_command, name, revision)
+                if sqlite:
+                    broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                    if broken:
+                        raise RuntimeError(f"migration left dangling references: {broken[:5]}")
+        finally:
+            if sqlite:
+                await _sqlite_pragma(connection, "PRAGMA foreign_keys=ON")
+
+
+async def _sqlite_pragma(connection: AsyncConnection, pragma: str) -> None:
+    raw = await connection.get_raw_connection()
+    await raw.driver_connection.execute(pragma)  # type: ignore[union-attr]
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Apply migrations up to `revision` to the database behind `engine`."""
-    async with engine.begin() as connection:
-        await connection.run_sync(_run_command, "upgrade", revision)
+    await _migrate(engine, "upgrade", revision)
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
     """Undo migrations down to `revision` ("base" removes every table)."""
-    async with engine.begin() as connection:
-        await connection.run_sync(_run_command, "downgrade", revision)
+    await _migrate(engine, "downgrade", revision)
 
 
 def head_revision() -> str | None:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from auth.accounts import SIGNUP_GRANT
 from auth.passwords import hash_password
 from db.base import table_of, utcnow
 from db.models import Comment, LedgerReason, Market, MarketStatus, Outcome, Position, User
@@ -25,7 +26,6 @@ from db.payouts import settlement
 T = TypeVar("T")
 
 BATCH = 2_000
-SIGNUP_GRANT = 1_000
 DEMO_PASSWORD = "demo-password"  # every seeded account signs in with it (development only)
 
 Progress = Callable[[str, int], None]  # (phase, rows done since the last call)
@@ -102,12 +102,14 @@ def first_username(sizes: SeedSizes) -> str:
     return f"seed{sizes.seed}_user_1"
 
 
-async def already_seeded(connection: AsyncConnection, sizes: SeedSizes) -> bool:
-    """Whether this seed's data is there already (seeding twice adds nothing)."""
-    count = await connection.scalar(
-        select(func.count()).where(User.username == first_username(sizes))
-    )
-    return bool(count)
+async def already_seeded(
+    connection: AsyncConnection, sizes: SeedSizes, *, any_user: bool = False
+) -> bool:
+    """Whether this seed's data is there already (or, with `any_user`, anybody at all)."""
+    query = select(func.count(User.id))
+    if not any_user:
+        query = query.where(User.username == first_username(sizes))
+    return bool(await connection.scalar(query))
 
 
 async def _insert_returning_ids(
@@ -138,8 +140,11 @@ async def _insert_returning_ids(
     return ids
 
 
-async def seed_database(connection: AsyncConnection, sizes: SeedSizes, progress: Progress) -> None:
-    """Insert users, markets, positions and comments in the caller's transaction."""
+async def seed_database(connection: AsyncConnection, sizes: SeedSizes, progress: Progress) -> int:
+    """Insert users, markets, positions and comments in the caller's transaction.
+
+    Returns how many stakes were placed (users who run out of credits place fewer).
+    """
     rng = random.Random(sizes.seed)
     now = utcnow().replace(microsecond=0)
     password_hash = hash_password(DEMO_PASSWORD)
@@ -169,6 +174,7 @@ async def seed_database(connection: AsyncConnection, sizes: SeedSizes, progress:
     positions = await _seed_positions(connection, rng, sizes, markets, balances, now, progress)
     await _settle(connection, markets, positions, now)
     await _seed_comments(connection, rng, sizes, markets, user_ids, now, progress)
+    return len(positions)
 
 
 async def _seed_markets(

@@ -14,9 +14,10 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from auth.accounts import insert_user, registration_problems, taken_problems
 from auth.keys import KeyConfigurationError, load_keys
@@ -25,7 +26,8 @@ from db.engine import create_engine
 from db.migrate import current_revision, head_revision, upgrade
 from db.models import Role
 from db.seed import SeedSizes, already_seeded, seed_database
-from marketgraph.settings import Settings, get_settings
+from db.transactions import writing
+from marketgraph.settings import Mode, Settings, get_settings
 
 app = typer.Typer(
     help="marketgraph: a GraphQL API for play-money prediction markets.",
@@ -36,7 +38,7 @@ app = typer.Typer(
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
-DEMO_SIZES = SeedSizes(users=50, markets=100, positions=2_000, comments=500, seed=1)
+DEMO_SIZES = SeedSizes()
 
 
 class CommandError(Exception):
@@ -44,7 +46,7 @@ class CommandError(Exception):
 
 
 def _fail(message: str) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(f"[bold red]error:[/] {escape(message)}")
     raise typer.Exit(1)
 
 
@@ -69,9 +71,23 @@ def _settings() -> Settings:
             for e in error.errors()
         )
         _fail(f"invalid configuration: {problems}")
-    if not settings.database_url:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        if not settings.database_url:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        _check_sqlite_directory(settings.resolved_database_url)
+    except OSError as error:
+        _fail(f"cannot use the data directory {settings.data_dir}: {error.strerror or error}")
     return settings
+
+
+def _check_sqlite_directory(url: str) -> None:
+    """A SQLite file's folder must exist: aiosqlite would fail messily on first connect."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return
+    folder = Path(parsed.database).expanduser().resolve().parent
+    if not folder.is_dir():
+        raise FileNotFoundError(2, f"{folder} is not a directory")
 
 
 @contextmanager
@@ -81,9 +97,16 @@ def _one_line_errors(settings: Settings) -> Iterator[None]:
         yield
     except CommandError as error:
         _fail(str(error))
-    except (SQLAlchemyError, OSError) as error:
+    except (OperationalError, InterfaceError, OSError, TypeError, ValueError) as error:
+        # Connecting failed: no server, a bad socket, or URL options the driver rejects.
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-        _fail(f"cannot use the database {_safe_url(settings.resolved_database_url)}: {reason}")
+        hint = " (asyncpg spells sslmode as ?ssl=require)" if "sslmode" in reason else ""
+        _fail(
+            f"cannot use the database {_safe_url(settings.resolved_database_url)}: {reason}{hint}"
+        )
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        _fail(f"the database refused the change: {reason}")
 
 
 async def _migrate(settings: Settings) -> None:
@@ -122,22 +145,24 @@ def seed(
     markets: Annotated[int, typer.Option(min=1, help="Markets to create.")] = DEMO_SIZES.markets,
     positions: Annotated[int, typer.Option(min=0, help="Stakes to place.")] = DEMO_SIZES.positions,
     comments: Annotated[int, typer.Option(min=0, help="Comments to write.")] = DEMO_SIZES.comments,
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed makes the same data.")] = 1,
+    seed: Annotated[
+        int,
+        typer.Option(min=0, max=10**9, help="Random seed: the same seed makes the same data."),
+    ] = DEMO_SIZES.seed,
 ) -> None:
     """Fill the database with demo data; running it again with the same seed adds nothing."""
     settings = _settings()
     sizes = SeedSizes(users, markets, positions, comments, seed)
     with _one_line_errors(settings):
-        added = asyncio.run(_seed(settings, sizes))
-    if added:
-        out.print(
-            f"seeded {users} users, {markets} markets, ≤{positions} stakes, {comments} comments"
-        )
-    else:
+        stakes = asyncio.run(_seed(settings, sizes))
+    if stakes is None:
         out.print(f"already seeded with --seed {seed}: nothing added")
+    else:
+        out.print(f"seeded {users} users, {markets} markets, {stakes} stakes, {comments} comments")
 
 
-async def _seed(settings: Settings, sizes: SeedSizes) -> bool:
+async def _seed(settings: Settings, sizes: SeedSizes, *, only_if_empty: bool = False) -> int | None:
+    """Seed and return how many stakes were placed; None when nothing was added."""
     await _require_migrated(settings)
     engine = create_engine(settings)
     columns = (
@@ -148,19 +173,18 @@ async def _seed(settings: Settings, sizes: SeedSizes) -> bool:
     )
     total = sizes.users + sizes.markets + sizes.positions + sizes.comments
     try:
-        async with engine.begin() as connection:
-            if await already_seeded(connection, sizes):
-                return False
+        async with writing(engine) as connection:
+            if await already_seeded(connection, sizes, any_user=only_if_empty):
+                return None
             with Progress(*columns, console=err, transient=True) as bar:
                 task = bar.add_task("seeding", total=total)
-                await seed_database(
+                return await seed_database(
                     connection,
                     sizes,
                     lambda phase, done: bar.update(task, advance=done, description=phase),
                 )
     finally:
         await engine.dispose()
-    return True
 
 
 @app.command("create-admin")
@@ -227,8 +251,13 @@ def export_schema(
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Interface to bind [default: settings].")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to bind [default: settings].")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind (default: MARKETGRAPH_HOST).")
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Port to bind (default: MARKETGRAPH_PORT)."),
+    ] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     reload: Annotated[bool, typer.Option(help="Restart when the code changes.")] = False,
 ) -> None:
@@ -244,12 +273,14 @@ def serve(
 
 @app.command()
 def demo() -> None:
-    """Migrate, seed demo data on the first run, and serve GraphiQL at the configured address."""
+    """Migrate, seed demo data into an empty database, and serve GraphiQL (development only)."""
     settings = _settings()
+    if settings.mode is Mode.PRODUCTION:
+        _fail("demo publishes demo accounts and passwords: it refuses production mode")
     _require_signing_keys(settings)
     with _one_line_errors(settings):
         asyncio.run(_migrate(settings))
-        asyncio.run(_seed(settings, DEMO_SIZES))
+        asyncio.run(_seed(settings, DEMO_SIZES, only_if_empty=True))
     out.print(
         f"demo accounts: seed1_user_1 … seed1_user_{DEMO_SIZES.users}, password demo-password"
     )

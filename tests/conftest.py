@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -17,6 +18,12 @@ from tests.databases import DatabaseFactory
 from tests.statements import StatementCounter
 
 BACKENDS = ("sqlite", "postgresql")
+
+# Tests build their own settings: a developer's MARKETGRAPH_* variables or .env file must
+# neither change them nor point a test (or a CLI it starts) at a real database.
+for _name in [name for name in os.environ if name.startswith("MARKETGRAPH_")]:
+    del os.environ[_name]
+Settings.model_config["env_file"] = None
 
 
 @pytest.fixture(scope="session")

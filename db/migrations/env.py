@@ -1,8 +1,7 @@
-"""Alembic environment: runs migrations on the async engine of the configured database."""
+"""Alembic environment: runs migrations on the connection db/migrate.py passes in."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Literal
 
 from alembic import context
@@ -11,9 +10,7 @@ from sqlalchemy.engine import Connection
 
 import db.models  # noqa: F401  (registers every table on Base.metadata)
 from db.base import Base, UTCDateTime
-from db.engine import create_engine
 from db.migrate import include_object
-from marketgraph.settings import get_settings
 
 target_metadata = Base.metadata
 
@@ -38,20 +35,5 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
-async def _run_online() -> None:
-    url = context.config.get_main_option("sqlalchemy.url")
-    engine = create_engine(get_settings(), url)
-    try:
-        async with engine.connect() as connection:
-            await connection.run_sync(_run)
-            await connection.commit()
-    finally:
-        await engine.dispose()
-
-
-# marketgraph passes its own connection (db/migrate.py); the plain `alembic` command does not.
-connection = context.config.attributes.get("connection")
-if connection is not None:
-    _run(connection)
-else:
-    asyncio.run(_run_online())
+# Migrations run only through db/migrate.py, which hands over its own async connection.
+_run(context.config.attributes["connection"])

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, utcnow
@@ -31,9 +40,16 @@ class Market(Base):
         Index(None, "volume", "id"),
         Index(None, "creator_id", "created_at", "id"),
         Index(None, "status", "closes_at"),
+        # The winning outcome must be one of this market's own.
+        ForeignKeyConstraint(
+            ["resolution_id", "id"],
+            ["outcomes.id", "outcomes.market_id"],
+            use_alter=True,
+            name="fk_markets_resolution_outcome",
+        ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     creator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     question: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -44,10 +60,8 @@ class Market(Base):
     closes_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
-    # The markets <-> outcomes cycle is broken by adding this key after both tables exist.
-    resolution_id: Mapped[int | None] = mapped_column(
-        ForeignKey("outcomes.id", use_alter=True), index=True
-    )
+    # The markets <-> outcomes cycle is broken by adding its key after both tables exist.
+    resolution_id: Mapped[int | None] = mapped_column(index=True)
     # Credits staked on all outcomes, kept by db/money.py in the stake's transaction.
     volume: Mapped[int] = mapped_column(default=0)
 
@@ -59,9 +73,11 @@ class Outcome(Base):
     __table_args__ = (
         CheckConstraint("pool >= 0", name="pool_not_negative"),
         UniqueConstraint("market_id", "sort_order"),
+        # Target of the composite keys that tie positions and resolutions to the right market.
+        UniqueConstraint("id", "market_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     market_id: Mapped[int] = mapped_column(ForeignKey("markets.id"))
     sort_order: Mapped[int]
     label: Mapped[str] = mapped_column(String(100))

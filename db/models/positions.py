@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index
+from sqlalchemy import CheckConstraint, ForeignKey, ForeignKeyConstraint, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, utcnow
@@ -20,12 +20,18 @@ class Position(Base):
         Index(None, "outcome_id", "created_at", "id"),
         Index(None, "market_id", "created_at", "id"),
         Index(None, "user_id", "created_at", "id"),
+        # The outcome must belong to the position's market.
+        ForeignKeyConstraint(
+            ["outcome_id", "market_id"],
+            ["outcomes.id", "outcomes.market_id"],
+            name="fk_positions_outcome_of_market",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     market_id: Mapped[int] = mapped_column(ForeignKey("markets.id"))
-    outcome_id: Mapped[int] = mapped_column(ForeignKey("outcomes.id"))
+    outcome_id: Mapped[int]
     amount: Mapped[int]
     payout: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -26,6 +26,7 @@ class User(Base):
     __table_args__ = (
         CheckConstraint("balance >= 0", name="balance_not_negative"),
         CheckConstraint("username = lower(username)", name="username_lower_case"),
+        CheckConstraint("length(username) BETWEEN 3 AND 32", name="username_length"),
         Index(None, "created_at", "id"),
         Index(None, "profit", "id"),
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import CheckConstraint, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,7 +22,19 @@ from tests.databases import sqlite_url
 def model_differences(connection: Connection) -> list[Any]:
     options = {"compare_type": True, "include_object": include_object}
     context = MigrationContext.configure(connection, opts=options)
-    return list(compare_metadata(context, Base.metadata))
+    differences: list[Any] = list(compare_metadata(context, Base.metadata))
+    # Alembic does not compare CHECK constraints; their names must match too.
+    inspector = inspect(connection)
+    for table in Base.metadata.sorted_tables:
+        modelled = {
+            str(constraint.name)
+            for constraint in table.constraints
+            if isinstance(constraint, CheckConstraint)
+        }
+        migrated = {str(check["name"]) for check in inspector.get_check_constraints(table.name)}
+        if modelled != migrated:
+            differences.append(("check constraints", table.name, modelled ^ migrated))
+    return differences
 
 
 async def test_migrated_database_matches_the_models(engine: AsyncEngine) -> None:
@@ -53,3 +65,11 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None
         assert foreign_keys.scalar() == 1
         assert busy_timeout.scalar() == 5000
     await engine.dispose()
+
+
+def test_no_relationship_can_lazy_load() -> None:
+    # Every relation is read through a DataLoader; one declared later must fail loudly.
+    relationships = [
+        relationship for mapper in Base.registry.mappers for relationship in mapper.relationships
+    ]
+    assert all(relationship.lazy == "raise" for relationship in relationships)
