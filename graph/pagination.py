@@ -7,7 +7,7 @@ import binascii
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -20,6 +20,8 @@ from graph.inputs import value_or_none
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+# Keys and integer sort values live in 32-bit INTEGER columns; larger ones cannot be a row's.
+_INT_RANGE = range(-(2**31), 2**31)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,15 +63,16 @@ def decode_cursor(cursor: str, sort: SortKey, *, argument: str) -> tuple[Any, in
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         tag, value, pk = orjson.loads(raw)
-        if tag != sort.tag or type(pk) is not int:
+        if tag != sort.tag or type(pk) is not int or pk not in _INT_RANGE:
             raise ValueError(tag)
         if sort.value_type is datetime:
             value = datetime.fromisoformat(value)
             if value.tzinfo is None:
                 raise ValueError(value)
-        elif type(value) is not sort.value_type:
+            value = value.astimezone(UTC)
+        elif type(value) is not sort.value_type or (type(value) is int and value not in _INT_RANGE):
             raise ValueError(value)
-    except (binascii.Error, orjson.JSONDecodeError, TypeError, ValueError):
+    except (binascii.Error, orjson.JSONDecodeError, OverflowError, TypeError, ValueError):
         raise bad_user_input(
             f"`{argument}` is not a cursor of this list in this order.", argument=argument
         ) from None
@@ -204,8 +207,6 @@ async def fetch_pages(
 
     Rows beyond a given cursor are looked up only when a cursor is given (one statement each).
     """
-    if page.size == 0 and page.after is None and page.before is None:
-        return {}
     bounds = _Bounds(listing, page, filters, parents)
     grouped: defaultdict[Hashable, list[AnyRow]] = defaultdict(list)
     parent_key = None if listing.parent is None else listing.parent.key
