@@ -23,11 +23,11 @@ query ($filter: UserFilter, $orderBy: UserOrder) {
 
 
 async def arrange(engine: AsyncEngine) -> None:
-    """Four users created a minute apart: ann (admin), bo (moderator), cy (suspended), dee."""
+    """Four users created a minute apart: ann (admin), bob (moderator), cyd (suspended), dee."""
     people = [
         ("ann", Role.ADMIN, False, 5),
-        ("bo", Role.MODERATOR, False, -20),
-        ("cy", Role.MEMBER, True, 5),
+        ("bob", Role.MODERATOR, False, -20),
+        ("cyd", Role.MEMBER, True, 5),
         ("dee", Role.MEMBER, False, 40),
     ]
     start = utcnow() - timedelta(hours=1)
@@ -58,16 +58,16 @@ async def usernames(client: httpx.AsyncClient, variables: dict[str, Any]) -> lis
 @pytest.mark.parametrize(
     ("variables", "expected"),
     [
-        ({}, ["dee", "cy", "bo", "ann"]),
-        ({"filter": {"role": ["ADMIN", "MODERATOR"]}}, ["bo", "ann"]),
-        ({"filter": {"suspended": True}}, ["cy"]),
+        ({}, ["dee", "cyd", "bob", "ann"]),
+        ({"filter": {"role": ["ADMIN", "MODERATOR"]}}, ["bob", "ann"]),
+        ({"filter": {"suspended": True}}, ["cyd"]),
         ({"filter": {"suspended": False, "role": ["MEMBER"]}}, ["dee"]),
-        ({"filter": {"search": "E"}}, ["dee", "cy", "bo", "ann"]),  # "Example"
+        ({"filter": {"search": "E"}}, ["dee", "cyd", "bob", "ann"]),  # "Example"
         ({"filter": {"search": "DE"}}, ["dee"]),
         ({"filter": {"search": "%"}}, []),
-        ({"orderBy": {"field": "PROFIT"}}, ["dee", "cy", "ann", "bo"]),
-        ({"orderBy": {"field": "PROFIT", "direction": "ASC"}}, ["bo", "ann", "cy", "dee"]),
-        ({"orderBy": {"field": "CREATED_AT", "direction": "ASC"}}, ["ann", "bo", "cy", "dee"]),
+        ({"orderBy": {"field": "PROFIT"}}, ["dee", "cyd", "ann", "bob"]),
+        ({"orderBy": {"field": "PROFIT", "direction": "ASC"}}, ["bob", "ann", "cyd", "dee"]),
+        ({"orderBy": {"field": "CREATED_AT", "direction": "ASC"}}, ["ann", "bob", "cyd", "dee"]),
     ],
 )
 async def test_users_filter_and_order(
