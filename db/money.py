@@ -132,6 +132,12 @@ async def settle(
     ).all()
     if not stakes:
         return
+    # Lock every staker in id order before changing anyone: concurrent settlements of markets
+    # with the same stakers then queue instead of deadlocking.
+    stakers = sorted({stake.user_id for stake in stakes})
+    await db.execute(
+        select(_users.c.id).where(_users.c.id.in_(stakers)).order_by(_users.c.id).with_for_update()
+    )
     payouts, refunds = settlement(stakes, winning_outcome_id)
     reason = LedgerReason.REFUND if refunds else LedgerReason.PAYOUT
     now = utcnow()

@@ -70,8 +70,9 @@ class CommentMutations:
         extensions=guarded(Permission.COMMENT_ADD),
     )
     async def add_comment(self, info: Info, input: AddCommentInput) -> CommentPayload:
+        body = input.body.strip()
         problems = []
-        if len(input.body.strip()) not in BODY_LENGTH:
+        if len(body) not in BODY_LENGTH:
             problems.append(
                 Problem(
                     ProblemCode.INVALID_INPUT,
@@ -97,7 +98,7 @@ class CommentMutations:
                 .values(
                     market_id=market_id,
                     author_id=viewer.user_id,
-                    body=input.body,
+                    body=body,
                     created_at=utcnow(),
                 )
                 .returning(Comment.id)
