@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from marketgraph.settings import Mode, Settings
@@ -46,7 +48,7 @@ def load_keys(settings: Settings) -> SigningKeys:
     private = {path.stem: path for path in sorted(settings.jwt_key_dir.glob("*.pem"))}
     if not private:
         raise KeyConfigurationError(f"no <kid>.pem keys in {settings.jwt_key_dir}")
-    keys = {kid: load_pem_private_key(path.read_bytes(), None) for kid, path in private.items()}
+    keys = {kid: _private_key(path, settings.jwt_algorithm) for kid, path in private.items()}
     # Rotation: the newest key (last kid in sort order) signs; older ones still verify.
     newest = max(keys)
     return SigningKeys(
@@ -55,6 +57,27 @@ def load_keys(settings: Settings) -> SigningKeys:
         keys[newest],
         {kid: key.public_key() for kid, key in keys.items()},
     )
+
+
+_KEY_TYPES: dict[str, tuple[type, ...]] = {
+    "EdDSA": (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey),
+    "RS256": (rsa.RSAPrivateKey,),
+}
+
+
+def _private_key(path: Path, algorithm: str) -> Any:
+    """A private key file that fits the algorithm, or a clear reason why not."""
+    try:
+        key = load_pem_private_key(path.read_bytes(), None)
+    except (OSError, TypeError, ValueError, UnsupportedAlgorithm) as error:
+        raise KeyConfigurationError(
+            f"{path} is not an unencrypted PEM private key: {error}"
+        ) from None
+    if not isinstance(key, _KEY_TYPES[algorithm]):
+        raise KeyConfigurationError(
+            f"{path} holds a {type(key).__name__}, not a key for {algorithm}"
+        )
+    return key
 
 
 def _development_secret(settings: Settings) -> Path:

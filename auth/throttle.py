@@ -18,6 +18,20 @@ def account_key(user_id: int | None, login: str) -> str:
     return f"user:{user_id}" if user_id is not None else f"login:{login.strip().lower()}"
 
 
+async def claim_attempt(db: AsyncConnection, settings: Settings, key: str) -> int | None:
+    """Count a sign-in attempt against `key`, or say how many seconds until it may try again.
+
+    Concurrent attempts for one key queue on a lock (PostgreSQL's advisory lock; SQLite's
+    write lock already serialises), so no more than the allowed number ever get through.
+    """
+    if db.dialect.name == "postgresql":
+        await db.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
+    locked = await seconds_locked(db, settings, key)
+    if locked is None:
+        await record_failure(db, key)
+    return locked
+
+
 async def seconds_locked(db: AsyncConnection, settings: Settings, key: str) -> int | None:
     """Seconds until `key` may try again, or None while it has failures to spare."""
     window = timedelta(minutes=settings.login_window_minutes)

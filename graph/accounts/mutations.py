@@ -12,7 +12,7 @@ from starlette.responses import Response
 from auth.accounts import insert_user, registration_problems, taken_problems
 from auth.passwords import hash_password, needs_rehash, verify_password
 from auth.sessions import SessionTokens, end_session, rotate, start_session
-from auth.throttle import account_key, forget_failures, record_failure, seconds_locked
+from auth.throttle import account_key, claim_attempt, forget_failures
 from auth.tokens import issue_access_token
 from db.models import User
 from db.transactions import writing
@@ -91,6 +91,7 @@ async def _signed_in(context: Context, tokens: SessionTokens) -> AuthPayload:
     user = await required_node(
         context.loaders.users_by_id, tokens.user_id, user_types.User.from_row
     )
+    user.shown_to_owner = True
     return AuthPayload(access_token=access, refresh_token=tokens.refresh_token, user=user)
 
 
@@ -159,7 +160,9 @@ class AccountMutations:
             ).one_or_none()
         key = account_key(None if account is None else account.id, login)
         async with writing(context.engine) as db:
-            locked = await seconds_locked(db, context.settings, key)
+            # Count this attempt before checking the password, so guesses sent in parallel
+            # cannot all pass the check; a right password forgets it again.
+            locked = await claim_attempt(db, context.settings, key)
         if locked is not None:
             if isinstance(context.response, Response):
                 context.response.headers["Retry-After"] = str(locked)
@@ -171,8 +174,6 @@ class AccountMutations:
         stored = _DUMMY_HASH if account is None else account.password_hash
         matches = await asyncio.to_thread(verify_password, stored, input.password)
         if account is None or not matches:
-            async with writing(context.engine) as db:
-                await record_failure(db, key)
             return _failed(Problem(ProblemCode.INVALID_CREDENTIALS, "Wrong login or password."))
         rehashed = None
         if needs_rehash(account.password_hash):

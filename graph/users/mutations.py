@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import strawberry
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from auth.rbac import Permission, may_set_role, may_suspend
@@ -65,6 +65,32 @@ async def _locked_user(db: AsyncConnection, global_id: str) -> tuple[int, Role] 
     return None if role is None else (pk, role)
 
 
+async def _locked_with_admins(
+    db: AsyncConnection, global_id: str
+) -> tuple[int, Role, set[int]] | None:
+    """The target user and every active admin, locked in id order (so two admins acting on
+    each other queue instead of deadlocking); returns the target's id, role and the others."""
+    pk = pk_of(global_id, "User")
+    if pk is None:
+        return None
+    rows = (
+        await db.execute(
+            select(User.id, User.role)
+            .where(or_(User.id == pk, and_(User.role == Role.ADMIN, User.suspended.is_(False))))
+            .order_by(User.id)
+            .with_for_update()
+        )
+    ).all()
+    target = next((row for row in rows if row.id == pk), None)
+    if target is None:
+        return None
+    admins = {row.id for row in rows if row.id != pk}
+    return pk, target.role, admins
+
+
+_LAST_ADMIN = Problem(ProblemCode.LAST_ADMIN, "Keep at least one active admin.")
+
+
 async def _changed(context: Context, user_id: int) -> UserPayload:
     await context.after_write()
     return UserPayload(
@@ -85,20 +111,12 @@ class UserMutations:
     )
     async def set_user_role(self, info: Info, input: SetUserRoleInput) -> UserPayload:
         async with writing(info.context.engine) as db:
-            target = await _locked_user(db, input.user)
+            target = await _locked_with_admins(db, input.user)
             if target is None:
                 return UserPayload(errors=user_errors([_not_found()]))
-            user_id, role = target
-            if role is Role.ADMIN and input.role is not Role.ADMIN:
-                # Lock every active admin, so two admins demoting each other cannot both win.
-                admins = await db.scalars(
-                    select(User.id)
-                    .where(User.role == Role.ADMIN, User.suspended.is_(False))
-                    .with_for_update()
-                )
-                if not set(admins) - {user_id}:
-                    problem = Problem(ProblemCode.LAST_ADMIN, "Keep at least one admin.")
-                    return UserPayload(errors=user_errors([problem]))
+            user_id, role, other_admins = target
+            if role is Role.ADMIN and input.role is not Role.ADMIN and not other_admins:
+                return UserPayload(errors=user_errors([_LAST_ADMIN]))
             await db.execute(update(User).where(User.id == user_id).values(role=input.role))
         return await _changed(info.context, user_id)
 
@@ -111,10 +129,13 @@ class UserMutations:
     )
     async def set_user_suspended(self, info: Info, input: SetUserSuspendedInput) -> UserPayload:
         async with writing(info.context.engine) as db:
-            target = await _locked_user(db, input.user)
+            target = await _locked_with_admins(db, input.user)
             if target is None:
                 return UserPayload(errors=user_errors([_not_found()]))
-            user_id, _role = target
+            user_id, role, other_admins = target
+            # Two admins suspending each other at once must not leave nobody in charge.
+            if role is Role.ADMIN and input.suspended and not other_admins:
+                return UserPayload(errors=user_errors([_LAST_ADMIN]))
             await db.execute(
                 update(User).where(User.id == user_id).values(suspended=input.suspended)
             )

@@ -43,6 +43,8 @@ class User(Node):
     pk: strawberry.Private[int]
     private_email: strawberry.Private[str]
     private_balance: strawberry.Private[int]
+    # True in a register/login payload: the caller just proved they are this user.
+    shown_to_owner: strawberry.Private[bool] = False
     username: str
     display_name: str
     role: Role
@@ -68,11 +70,15 @@ class User(Node):
             profit=row.profit,
         )
 
+    def visible_to(self, info: Info) -> bool:
+        """Whether this request may read the user's email, balance and ledger."""
+        return self.shown_to_owner or info.context.may_read_private(self.pk)
+
     @strawberry.field(
         description="Visible to the user themself and to admins; null for everyone else."
     )
     def email(self, info: Info) -> str | None:
-        return self.private_email if info.context.may_read_private(self.pk) else None
+        return self.private_email if self.visible_to(info) else None
 
     @strawberry.field(
         description=(
@@ -81,7 +87,7 @@ class User(Node):
         )
     )
     def balance(self, info: Info) -> int | None:
-        return self.private_balance if info.context.may_read_private(self.pk) else None
+        return self.private_balance if self.visible_to(info) else None
 
     @strawberry.field(description="Markets this user created, newest first.")
     async def markets(
@@ -155,7 +161,7 @@ class User(Node):
         last: int | None = UNSET,
     ) -> Connection[Annotated[LedgerEntry, strawberry.lazy("graph.ledger.types")]] | None:
         page = page_of(NEWEST_LEDGER_ENTRIES, first=first, last=last, after=after, before=before)
-        if not info.context.may_read_private(self.pk):
+        if not self.visible_to(info):
             return None
         loaders = info.context.loaders
         return await child_connection(
