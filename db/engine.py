@@ -15,6 +15,10 @@ from db.transactions import WRITE
 from marketgraph.settings import Settings
 
 
+def _lower(text: str | None) -> str | None:
+    return None if text is None else text.lower()
+
+
 def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
     """An engine for `url` (default: the configured database) with our per-dialect setup."""
     parsed = make_url(url or settings.resolved_database_url)
@@ -43,6 +47,8 @@ def _sqlite_engine(url: str, settings: Settings) -> AsyncEngine:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # SQLite's lower() folds ASCII only; Python's folds every script, like PostgreSQL's.
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:

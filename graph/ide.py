@@ -22,11 +22,15 @@ EXAMPLES_DIR: Final[Path] = Path(__file__).resolve().parent.parent / "examples"
 
 
 def example_tabs() -> list[dict[str, str]]:
-    """One GraphiQL tab per example operation, in name order."""
-    return [
-        {"query": path.read_text(encoding="utf-8")}
-        for path in sorted(EXAMPLES_DIR.glob("*.graphql"))
-    ]
+    """One GraphiQL tab per example operation (with its `.variables.json`), in name order."""
+    tabs = []
+    for path in sorted(EXAMPLES_DIR.glob("*.graphql")):
+        tab = {"query": path.read_text(encoding="utf-8")}
+        variables = path.with_suffix(".variables.json")
+        if variables.exists():
+            tab["variables"] = variables.read_text(encoding="utf-8")
+        tabs.append(tab)
+    return tabs
 
 
 @cache

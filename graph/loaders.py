@@ -22,10 +22,14 @@ KeyT = TypeVar("KeyT", bound=Hashable)
 ValueT = TypeVar("ValueT")
 
 
+# Far below PostgreSQL's 32,767 bind parameters, far above what the cost limit lets one level ask.
+MAX_BATCH = 10_000
+
+
 def _loader(
     batch: Callable[[Reader, Sequence[KeyT]], Coroutine[Any, Any, list[ValueT]]], reader: Reader
 ) -> DataLoader[KeyT, ValueT]:
-    return DataLoader(partial(batch, reader))
+    return DataLoader(partial(batch, reader), max_batch_size=MAX_BATCH)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,12 +12,15 @@ from aiodataloader import DataLoader
 from db.base import AnyRow
 from graph.comments.types import Comment
 from graph.context import Context, Info
+from graph.errors import bad_user_input
 from graph.ledger.types import LedgerEntry
 from graph.loaders import Loaders
 from graph.markets.types import Market, Outcome
 from graph.relay import Node, from_global_id
 from graph.stakes.types import Position
 from graph.users.types import User
+
+MAX_NODES = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,10 @@ class NodeQueries:
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info.context, id)
 
-    @strawberry.field(description="The objects with these global IDs, in the same order.")
+    @strawberry.field(
+        description=f"The objects with these global IDs (at most {MAX_NODES}), in the same order."
+    )
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        if len(ids) > MAX_NODES:
+            raise bad_user_input(f"Ask for at most {MAX_NODES} IDs at once.", argument="ids")
         return list(await asyncio.gather(*(resolve_node(info.context, i) for i in ids)))

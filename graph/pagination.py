@@ -26,11 +26,23 @@ _INT_RANGE = range(-(2**31), 2**31)
 
 @dataclass(frozen=True, slots=True)
 class SortKey:
-    """An order a connection lists rows in: one column, then id, both the same direction."""
+    """An order a connection lists rows in: one column, then id, both the same direction.
+
+    `tag` names the list and its order (e.g. "markets:createdAt:desc"); cursors carry it, so a
+    cursor of one list or order is refused by every other.
+    """
 
     tag: str
     column: ColumnElement[Any]
     descending: bool
+
+    @classmethod
+    def of(
+        cls, listing: str, field: str, column: ColumnElement[Any], *, descending: bool
+    ) -> SortKey:
+        """The order of `listing` by `field`."""
+        direction = "desc" if descending else "asc"
+        return cls(f"{listing}:{field}:{direction}", column, descending)
 
     @property
     def value_type(self) -> type:

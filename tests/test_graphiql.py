@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import base64
 import hashlib
 import json
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from html.parser import HTMLParser

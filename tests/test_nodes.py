@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -74,3 +76,26 @@ async def test_nodes_keeps_the_order_it_was_given(
         {"__typename": "User", "id": ids["User"]},
         {"__typename": "Outcome", "id": ids["Outcome"]},
     ]
+
+
+def raw_id(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+async def test_only_canonical_ids_within_range_name_a_row(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    ids = await arrange(engine)
+    assert (await execute(client, NODE, {"id": ids["Market"]}))["data"]["node"] is not None
+    for spelling in ("Market:0001", "Market:²", "Market:99999999999", "Market:2147483648"):
+        body = await execute(client, NODE, {"id": raw_id(spelling)})
+        assert body == {"data": {"node": None}}, spelling
+
+
+async def test_nodes_refuses_more_than_a_hundred_ids(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    ids = await arrange(engine)
+    body = await execute(client, NODES, {"ids": [ids["User"]] * 101})
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "ids"}

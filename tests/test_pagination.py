@@ -640,3 +640,23 @@ async def test_forged_volume_past_32_bits_is_a_page_or_bad_user_input(
 
     if "errors" in body:
         assert_refused(body, listing, {"after"})
+
+
+async def test_a_cursor_of_the_other_direction_is_refused(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    creator = await factories.create_user(engine)
+    for _ in range(2):
+        await factories.create_market(engine, creator_id=creator)
+    query = """
+    query ($after: String, $direction: OrderDirection!) {
+      markets(first: 1, after: $after, orderBy: {field: CREATED_AT, direction: $direction}) {
+        pageInfo { endCursor }
+      }
+    }"""
+    first = await client.post("/graphql", json={"query": query, "variables": {"direction": "DESC"}})
+    cursor = first.json()["data"]["markets"]["pageInfo"]["endCursor"]
+    assert cursor is not None
+    other = {"after": cursor, "direction": "ASC"}
+    body = (await client.post("/graphql", json={"query": query, "variables": other})).json()
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "after"}

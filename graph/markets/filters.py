@@ -12,6 +12,7 @@ from strawberry import UNSET
 from db.base import as_utc, utcnow
 from db.models import MarketStatus
 from db.tables import markets
+from graph.errors import bad_user_input
 from graph.inputs import given
 from graph.ordering import OrderDirection
 from graph.pagination import SortKey
@@ -30,8 +31,12 @@ class MarketFilter:
         default=UNSET,
         description="Words that must all appear in the question or description (case-insensitive).",
     )
-    closes_after: datetime | None = UNSET
-    closes_before: datetime | None = UNSET
+    closes_after: datetime | None = strawberry.field(
+        default=UNSET, description="Only markets closing after this (strictly); naive is UTC."
+    )
+    closes_before: datetime | None = strawberry.field(
+        default=UNSET, description="Only markets closing before this (strictly); naive is UTC."
+    )
 
 
 @strawberry.enum(description="What a list of markets can be sorted by.")
@@ -57,12 +62,19 @@ _COLUMNS = {
     MarketOrderField.VOLUME: markets.c.volume,
 }
 NEWEST_FIRST = MarketOrder(field=MarketOrderField.CREATED_AT)
+SEARCH_MAX_LENGTH = 200
+SEARCH_MAX_WORDS = 20
 
 
 def market_sort(order: MarketOrder | None) -> SortKey:
     """The keyset order for `orderBy` (newest first when not given)."""
     order = order or NEWEST_FIRST
-    return SortKey(order.field.value, _COLUMNS[order.field], order.direction is OrderDirection.DESC)
+    return SortKey.of(
+        "markets",
+        order.field.value,
+        _COLUMNS[order.field],
+        descending=order.direction is OrderDirection.DESC,
+    )
 
 
 def _status_is(status: MarketStatus, now: datetime) -> ColumnElement[bool]:
@@ -99,10 +111,34 @@ def market_conditions(market_filter: MarketFilter | None) -> tuple[ColumnElement
     if given(market_filter.search):
         text = search_text()
         conditions.extend(
-            text.contains(word, autoescape=True) for word in market_filter.search.lower().split()
+            text.contains(word, autoescape=True) for word in search_words(market_filter.search)
         )
     if given(market_filter.closes_after):
-        conditions.append(markets.c.closes_at > as_utc(market_filter.closes_after))
+        after = in_utc(market_filter.closes_after, "filter.closesAfter")
+        conditions.append(markets.c.closes_at > after)
     if given(market_filter.closes_before):
-        conditions.append(markets.c.closes_at < as_utc(market_filter.closes_before))
+        before = in_utc(market_filter.closes_before, "filter.closesBefore")
+        conditions.append(markets.c.closes_at < before)
     return tuple(conditions)
+
+
+def search_words(search: str) -> list[str]:
+    """The distinct lower-cased words of a search, within the bounds a query can afford."""
+    if len(search) > SEARCH_MAX_LENGTH:
+        raise bad_user_input(
+            f"A search is at most {SEARCH_MAX_LENGTH} characters.", argument="filter.search"
+        )
+    words = list(dict.fromkeys(search.lower().split()))
+    if len(words) > SEARCH_MAX_WORDS:
+        raise bad_user_input(
+            f"A search has at most {SEARCH_MAX_WORDS} words.", argument="filter.search"
+        )
+    return words
+
+
+def in_utc(moment: datetime, argument: str) -> datetime:
+    """A filter's date in UTC (naive ones are taken as UTC); out of range is bad input."""
+    try:
+        return as_utc(moment)
+    except OverflowError:
+        raise bad_user_input(f"`{argument}` is out of range.", argument=argument) from None

@@ -28,8 +28,15 @@ if TYPE_CHECKING:
 strawberry.enum(MarketStatus, description="Where a market is in its lifecycle.")
 
 # A market's positions and comments read oldest first, like a conversation.
-OLDEST_POSITIONS = SortKey("createdAt", positions.c.created_at, descending=False)
-OLDEST_COMMENTS = SortKey("createdAt", comments.c.created_at, descending=False)
+MARKET_POSITIONS = SortKey.of(
+    "market.positions", "createdAt", positions.c.created_at, descending=False
+)
+OUTCOME_POSITIONS = SortKey.of(
+    "outcome.positions", "createdAt", positions.c.created_at, descending=False
+)
+MARKET_COMMENTS = SortKey.of(
+    "market.comments", "createdAt", comments.c.created_at, descending=False
+)
 
 
 def effective_status(status: MarketStatus, closes_at: datetime) -> MarketStatus:
@@ -95,7 +102,7 @@ class Market(Node):
         first: int | None = UNSET,
         last: int | None = UNSET,
     ) -> Connection[Annotated[Position, strawberry.lazy("graph.stakes.types")]]:
-        page = page_of(OLDEST_POSITIONS, first=first, last=last, after=after, before=before)
+        page = page_of(MARKET_POSITIONS, first=first, last=last, after=after, before=before)
         loaders = info.context.loaders
         return await child_connection(
             loaders.positions_by_market_id,
@@ -114,7 +121,7 @@ class Market(Node):
         first: int | None = UNSET,
         last: int | None = UNSET,
     ) -> Connection[Annotated[Comment, strawberry.lazy("graph.comments.types")]]:
-        page = page_of(OLDEST_COMMENTS, first=first, last=last, after=after, before=before)
+        page = page_of(MARKET_COMMENTS, first=first, last=last, after=after, before=before)
         loaders = info.context.loaders
         return await child_connection(
             loaders.comments_by_market_id,
@@ -163,7 +170,7 @@ class Outcome(Node):
         first: int | None = UNSET,
         last: int | None = UNSET,
     ) -> Connection[Annotated[Position, strawberry.lazy("graph.stakes.types")]]:
-        page = page_of(OLDEST_POSITIONS, first=first, last=last, after=after, before=before)
+        page = page_of(OUTCOME_POSITIONS, first=first, last=last, after=after, before=before)
         loaders = info.context.loaders
         return await child_connection(
             loaders.positions_by_outcome_id,

@@ -10,6 +10,7 @@ from strawberry import UNSET
 
 from db.models import Role
 from db.tables import users
+from graph.errors import bad_user_input
 from graph.inputs import given
 from graph.ordering import OrderDirection
 from graph.pagination import SortKey
@@ -44,12 +45,18 @@ class UserOrder:
 
 _COLUMNS = {UserOrderField.CREATED_AT: users.c.created_at, UserOrderField.PROFIT: users.c.profit}
 NEWEST_FIRST = UserOrder(field=UserOrderField.CREATED_AT)
+SEARCH_MAX_LENGTH = 100
 
 
 def user_sort(order: UserOrder | None) -> SortKey:
     """The keyset order for `orderBy` (newest first when not given)."""
     order = order or NEWEST_FIRST
-    return SortKey(order.field.value, _COLUMNS[order.field], order.direction is OrderDirection.DESC)
+    return SortKey.of(
+        "users",
+        order.field.value,
+        _COLUMNS[order.field],
+        descending=order.direction is OrderDirection.DESC,
+    )
 
 
 def user_conditions(user_filter: UserFilter | None) -> tuple[ColumnElement[bool], ...]:
@@ -60,6 +67,10 @@ def user_conditions(user_filter: UserFilter | None) -> tuple[ColumnElement[bool]
     if given(user_filter.role):
         conditions.append(users.c.role.in_(user_filter.role))
     if given(user_filter.search):
+        if len(user_filter.search) > SEARCH_MAX_LENGTH:
+            raise bad_user_input(
+                f"A search is at most {SEARCH_MAX_LENGTH} characters.", argument="filter.search"
+            )
         needle = user_filter.search.lower()
         conditions.append(
             or_(

@@ -30,10 +30,14 @@ if TYPE_CHECKING:
 strawberry.enum(Role, description="What a user may do.")
 
 # A user's own lists read newest first.
-NEWEST_MARKETS = SortKey("createdAt", markets.c.created_at, descending=True)
-NEWEST_POSITIONS = SortKey("createdAt", positions.c.created_at, descending=True)
-NEWEST_COMMENTS = SortKey("createdAt", comments.c.created_at, descending=True)
-NEWEST_LEDGER_ENTRIES = SortKey("createdAt", ledger_entries.c.created_at, descending=True)
+NEWEST_MARKETS = SortKey.of("user.markets", "createdAt", markets.c.created_at, descending=True)
+NEWEST_POSITIONS = SortKey.of(
+    "user.positions", "createdAt", positions.c.created_at, descending=True
+)
+NEWEST_COMMENTS = SortKey.of("user.comments", "createdAt", comments.c.created_at, descending=True)
+NEWEST_LEDGER_ENTRIES = SortKey.of(
+    "user.ledger", "createdAt", ledger_entries.c.created_at, descending=True
+)
 
 
 @strawberry.type(description="A member of the community.")

@@ -165,3 +165,28 @@ async def test_search_is_served_by_the_trigram_index_on_postgresql(engine: Async
         result = await connection.exec_driver_sql(f"EXPLAIN {compiled}", parameters)
         plan = "\n".join(row[0] for row in result)
     assert "ix_markets_search_trgm" in plan, plan
+
+
+@pytest.mark.parametrize(
+    ("market_filter", "argument"),
+    [
+        ({"closesAfter": "0001-01-01T00:00:00+01:00"}, "filter.closesAfter"),
+        ({"closesBefore": "9999-12-31T23:59:59-01:00"}, "filter.closesBefore"),
+        ({"search": "x" * 201}, "filter.search"),
+        ({"search": " ".join(f"w{n}" for n in range(21))}, "filter.search"),
+    ],
+)
+async def test_filters_out_of_bounds_are_bad_user_input(
+    client: httpx.AsyncClient, market_filter: dict[str, str], argument: str
+) -> None:
+    body = await execute(client, MARKETS, {"filter": market_filter})
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": argument}
+
+
+async def test_search_ignores_case_beyond_ascii(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    alice = await factories.create_user(engine)
+    await factories.create_market(engine, creator_id=alice, question="Will ÜBER-Café open soon?")
+    assert await questions(client, {"filter": {"search": "über café"}}) == ["Will"]
