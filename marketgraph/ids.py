@@ -19,9 +19,14 @@ def from_global_id(global_id: str) -> tuple[str, int] | None:
         type_name, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
     except (binascii.Error, UnicodeError, ValueError):
         return None
-    if not type_name or not pk.isdigit() or len(pk) > 18:
+    # Only the canonical spelling of a key that fits a 32-bit INTEGER column names a row:
+    # "0003", non-ASCII digits and keys past 2**31 are nobody's.
+    if not type_name or not (pk.isascii() and pk.isdigit()) or len(pk) > 10:
         return None
-    return type_name, int(pk)
+    number = int(pk)
+    if not 1 <= number < 2**31 or to_global_id(type_name, number) != global_id:
+        return None
+    return type_name, number
 
 
 def pk_of(global_id: str, type_name: str) -> int | None:
