@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, insert, select
@@ -22,6 +23,20 @@ DISPLAY_NAME_MAX = 64
 def normalize_username(username: str) -> str:
     """Usernames are compared and stored in lower case."""
     return username.strip().lower()
+
+
+def email_key(email: str) -> str:
+    """What makes two addresses the same mailbox: Unicode- and IDNA-normalised, lower case."""
+    try:
+        normalized = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError:
+        normalized = email.strip()
+    return normalized.lower()
+
+
+def printable(text: str) -> bool:
+    """No control or format characters (NUL, bidirectional overrides, …)."""
+    return not any(unicodedata.category(char) in ("Cc", "Cf") for char in text)
 
 
 def registration_problems(
@@ -49,11 +64,13 @@ def registration_problems(
                 (*prefix, "password"),
             )
         )
-    if display_name is not None and not 1 <= len(display_name.strip()) <= DISPLAY_NAME_MAX:
+    if display_name is not None and (
+        not 1 <= len(display_name.strip()) <= DISPLAY_NAME_MAX or not printable(display_name)
+    ):
         problems.append(
             Problem(
                 ProblemCode.INVALID_INPUT,
-                f"A display name is 1 to {DISPLAY_NAME_MAX} characters.",
+                f"A display name is 1 to {DISPLAY_NAME_MAX} printable characters.",
                 (*prefix, "displayName"),
             )
         )
@@ -72,7 +89,7 @@ async def taken_problems(
         problems.append(
             Problem(ProblemCode.USERNAME_TAKEN, "That username is taken.", (*prefix, "username"))
         )
-    email_taken = await db.scalar(select(func.count()).where(User.email_key == email.lower()))
+    email_taken = await db.scalar(select(func.count()).where(User.email_key == email_key(email)))
     if email_taken:
         problems.append(
             Problem(ProblemCode.EMAIL_TAKEN, "That email is registered.", (*prefix, "email"))
@@ -97,7 +114,7 @@ async def insert_user(
         .values(
             username=name,
             email=email,
-            email_key=email.lower(),
+            email_key=email_key(email),
             display_name=(display_name or name).strip(),
             password_hash=password_hash,
             role=role,

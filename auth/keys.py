@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from marketgraph.settings import Mode, Settings
+from marketgraph.settings import MIN_SECRET_BYTES, Mode, Settings
 
 DEV_SECRET_FILE = "jwt-secret"
 
@@ -89,6 +90,17 @@ def _development_secret(settings: Settings) -> Path:
     path: Path = settings.data_dir / DEV_SECRET_FILE
     if not path.exists():
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        # Written aside and renamed into place, so a process starting alongside never reads
+        # a half-written secret (the rename keeps whichever secret came first).
+        draft = path.with_name(f".{DEV_SECRET_FILE}.{secrets.token_hex(4)}")
+        draft.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    if len(path.read_bytes().strip()) < MIN_SECRET_BYTES:
+        raise KeyConfigurationError(f"{path} holds fewer than {MIN_SECRET_BYTES} bytes")
     return path

@@ -109,9 +109,12 @@ async def _live_token(db: AsyncConnection, token: str) -> tuple[int, int, str] |
             .where(RefreshToken.token_hash == hash_refresh_token(token))
         )
     ).one_or_none()
-    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+    if row is None or row.revoked_at is not None:
         return None
+    # Reuse is checked first: a replayed old token ends its session even once it expired.
     if row.used_at is not None:
         await revoke_sessions(db, session_ids=[row.session_id])
+        return None
+    if row.expires_at <= utcnow():
         return None
     return row.id, row.user_id, row.session_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import timedelta
 
@@ -14,8 +15,11 @@ from marketgraph.settings import Settings
 
 
 def account_key(user_id: int | None, login: str) -> str:
-    """What failures are counted against: the account if one matched, else what was typed."""
-    return f"user:{user_id}" if user_id is not None else f"login:{login.strip().lower()}"
+    """What failures are counted against: the account if one matched, else what was typed
+    (hashed, so any length of login fits the column)."""
+    if user_id is not None:
+        return f"user:{user_id}"
+    return "login:" + hashlib.sha256(login.strip().lower().encode()).hexdigest()
 
 
 async def claim_attempt(db: AsyncConnection, settings: Settings, key: str) -> int | None:

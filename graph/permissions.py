@@ -36,6 +36,17 @@ class IsActive(BasePermission):
         return viewer is not None and not viewer.suspended
 
 
+class NotSuspended(BasePermission):
+    """Anonymous callers pass; a signed-in, suspended user does not."""
+
+    message = "Your account is suspended."
+    error_extensions = {"code": ErrorCode.FORBIDDEN.value}
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        viewer = info.context.viewer
+        return viewer is None or not viewer.suspended
+
+
 class Can(BasePermission):
     """The viewer's role holds a permission of auth/rbac.py."""
 

@@ -11,6 +11,7 @@ from graph.accounts.mutations import AccountMutations
 from graph.comments.mutations import CommentMutations
 from graph.comments.types import Comment
 from graph.error_handling import ErrorCodes, log_unexpected
+from graph.inputs import RejectNulCharacters
 from graph.ledger.types import LedgerEntry
 from graph.lifecycle import ReleaseReadConnection
 from graph.limits.extension import QueryLimits
@@ -44,7 +45,7 @@ schema = Schema(
     query=Query,
     mutation=Mutation,
     types=[User, Market, Outcome, Position, Comment, LedgerEntry],
-    extensions=[ReleaseReadConnection, ErrorCodes, QueryLimits],
+    extensions=[ReleaseReadConnection, ErrorCodes, QueryLimits, RejectNulCharacters],
 )
 
 

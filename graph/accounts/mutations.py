@@ -8,8 +8,9 @@ import strawberry
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
+from strawberry.permission import PermissionExtension
 
-from auth.accounts import insert_user, registration_problems, taken_problems
+from auth.accounts import email_key, insert_user, registration_problems, taken_problems
 from auth.passwords import hash_password, needs_rehash, verify_password
 from auth.sessions import SessionTokens, end_session, rotate, start_session
 from auth.throttle import account_key, claim_attempt, forget_failures
@@ -18,6 +19,7 @@ from db.models import User
 from db.transactions import writing
 from graph.context import Context, Info
 from graph.errors import ErrorCode, UserError, coded_error, user_errors
+from graph.permissions import NotSuspended
 from graph.relay import required_node
 from graph.users import types as user_types
 from marketgraph.problems import Problem, ProblemCode
@@ -113,7 +115,10 @@ _INVALID_TOKEN = Problem(
 class AccountMutations:
     """Mutations that create accounts and sessions."""
 
-    @strawberry.mutation(description="Create an account (a MEMBER with 1,000 credits) and sign in.")
+    @strawberry.mutation(
+        description="Create an account (a MEMBER with 1,000 credits) and sign in.",
+        extensions=[PermissionExtension(permissions=[NotSuspended()])],
+    )
     async def register(self, info: Info, input: RegisterInput) -> AuthPayload:
         display_name = None if input.display_name is strawberry.UNSET else input.display_name
         problems = registration_problems(
@@ -154,7 +159,7 @@ class AccountMutations:
             account = (
                 await connection.execute(
                     select(User.id, User.password_hash).where(
-                        or_(User.username == login, User.email_key == login)
+                        or_(User.username == login, User.email_key == email_key(login))
                     )
                 )
             ).one_or_none()

@@ -11,13 +11,14 @@ from db.models import LedgerReason, Role, User
 from db.money import Movement, move_credits
 from db.transactions import writing
 from graph.context import Context, Info
-from graph.errors import UserError, user_errors
+from graph.errors import ErrorCode, UserError, coded_error, user_errors
 from graph.permissions import MayActOnTarget, guarded
 from graph.relay import pk_of, required_node
 from graph.users.types import User as UserType
 from marketgraph.problems import Problem, ProblemCode
 
 GRANT_RANGE = range(1, 1_000_001)
+MAX_BALANCE = 2**31 - 1  # GraphQL's Int, and a 32-bit INTEGER column
 
 
 @strawberry.input
@@ -133,6 +134,14 @@ class UserMutations:
             if target is None:
                 return UserPayload(errors=user_errors([_not_found()]))
             user_id, role, other_admins = target
+            viewer = info.context.viewer
+            assert viewer is not None  # guarded: signed in
+            # The role read for the permission check may have changed since: decide on the
+            # locked row.
+            if not may_suspend(viewer.user_id, viewer.role, user_id, role):
+                raise coded_error(
+                    ErrorCode.FORBIDDEN, "You may not suspend or reinstate this user."
+                )
             # Two admins suspending each other at once must not leave nobody in charge.
             if role is Role.ADMIN and input.suspended and not other_admins:
                 return UserPayload(errors=user_errors([_LAST_ADMIN]))
@@ -162,5 +171,13 @@ class UserMutations:
             if problems or target is None:
                 return UserPayload(errors=user_errors(problems))
             user_id, _role = target
+            balance = await db.scalar(select(User.balance).where(User.id == user_id))
+            if (balance or 0) + input.amount > MAX_BALANCE:
+                too_much = Problem(
+                    ProblemCode.INVALID_INPUT,
+                    f"A balance holds at most {MAX_BALANCE:,} credits.",
+                    ("input", "amount"),
+                )
+                return UserPayload(errors=user_errors([too_much]))
             await move_credits(db, [Movement(user_id, input.amount, LedgerReason.GRANT)])
         return await _changed(info.context, user_id)

@@ -169,3 +169,7 @@ async def test_parallel_guesses_get_no_more_than_five_tries(
     for response in responses:
         if response not in answered:
             assert_rate_limited(response)
+
+
+async def test_any_length_of_login_is_just_wrong_credentials(client: httpx.AsyncClient) -> None:
+    assert_wrong_credentials(await attempt(client, "x" * 400))

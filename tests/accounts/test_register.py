@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.models import User
@@ -113,6 +113,8 @@ INVALID = [
     ({"password": "x" * 257}, [("INVALID_INPUT", ["input", "password"])]),
     ({"displayName": "   "}, [("INVALID_INPUT", ["input", "displayName"])]),
     ({"displayName": "d" * 65}, [("INVALID_INPUT", ["input", "displayName"])]),
+    ({"displayName": "right\u202eto left"}, [("INVALID_INPUT", ["input", "displayName"])]),
+    ({"displayName": "bell\u0007"}, [("INVALID_INPUT", ["input", "displayName"])]),
     (
         {"username": "x", "email": "x", "password": "x"},
         [
@@ -182,3 +184,36 @@ async def test_concurrent_registrations_make_one_account(
     assert codes(outcomes[1]) == [(expected[0], ["input", expected[1]])]
     assert await row_counts(engine) == (1, 1)
     await assert_money_adds_up(engine)
+
+
+async def test_one_mailbox_registers_once_however_it_is_spelled(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    await register(client, username="jose_1", email="jos\u00e9@b\u00fccher.de")
+    before = await row_counts(engine)
+    for spelling in ("jose\u0301@b\u00fccher.de", "JOS\u00c9@xn--bcher-kva.de"):
+        payload = await register(client, username="jose_2", email=spelling)
+        assert codes(payload) == [("EMAIL_TAKEN", ["input", "email"])], spelling
+    assert await row_counts(engine) == before
+
+
+async def test_text_with_nul_is_refused_before_anything_runs(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    before = await row_counts(engine)
+    body = await execute_as(client, None, REGISTER, {"input": {**GOOD, "displayName": "a\u0000b"}})
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert await row_counts(engine) == before
+
+
+async def test_a_suspended_user_cannot_register_another_account(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    token = (await register(client))["accessToken"]
+    async with engine.begin() as connection:
+        await connection.execute(update(User).values(suspended=True))
+    body = await execute_as(
+        client, token, REGISTER, {"input": {**GOOD, "username": "bob", "email": "bob@example.com"}}
+    )
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"

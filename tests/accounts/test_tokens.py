@@ -309,3 +309,22 @@ async def test_logout_with_a_bad_refresh_token_changes_nothing(
         assert [{"code": e["code"], "field": e["field"]} for e in payload["errors"]] == (
             INVALID_TOKEN
         )
+
+
+async def test_replaying_an_expired_rotated_token_still_ends_the_session(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    await factories.create_user(engine, username="alice")
+    first = await login(client, "alice")
+    renewed = await refreshed(client, first.refresh)
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(RefreshToken)
+            .where(RefreshToken.used_at.is_not(None))
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+
+    await assert_invalid_refresh(client, first.refresh)
+
+    await assert_refused(client, renewed.access)
+    await assert_invalid_refresh(client, renewed.refresh)
