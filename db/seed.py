@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from auth.accounts import SIGNUP_GRANT
 from auth.passwords import hash_password
 from db.base import table_of, utcnow
-from db.models import Comment, LedgerReason, Market, MarketStatus, Outcome, Position, User
+from db.models import Comment, LedgerReason, Market, MarketStatus, Outcome, Position, Role, User
 from db.money import Movement, move_credits
 from db.payouts import settlement
 
@@ -27,6 +27,9 @@ T = TypeVar("T")
 
 BATCH = 2_000
 DEMO_PASSWORD = "demo-password"  # every seeded account signs in with it (development only)
+DEMO_GRANT = 250
+# seed<S>_user_1 is an admin and _2 a moderator; the last user is suspended.
+STAFF = {1: Role.ADMIN, 2: Role.MODERATOR}
 
 Progress = Callable[[str, int], None]  # (phase, rows done since the last call)
 
@@ -156,6 +159,9 @@ async def seed_database(connection: AsyncConnection, sizes: SeedSizes, progress:
             "email_key": f"user{n}.seed{sizes.seed}@example.com",
             "display_name": f"Demo User {n}",
             "password_hash": password_hash,
+            # Staff and a suspended member, so every role and rule has someone to show it.
+            "role": STAFF.get(n, Role.MEMBER),
+            "suspended": n == sizes.users and n > len(STAFF),
             "created_at": now - timedelta(days=90, seconds=-n),
         }
         for n in range(1, sizes.users + 1)
@@ -169,6 +175,11 @@ async def seed_database(connection: AsyncConnection, sizes: SeedSizes, progress:
         ],
     )
     balances = dict.fromkeys(user_ids, SIGNUP_GRANT)
+    # An admin's grant to every tenth user.
+    grants = [Movement(uid, DEMO_GRANT, LedgerReason.GRANT) for uid in user_ids[::10]]
+    await move_credits(connection, grants)
+    for movement in grants:
+        balances[movement.user_id] += movement.amount
 
     markets = await _seed_markets(connection, rng, sizes, user_ids, now, progress)
     positions = await _seed_positions(connection, rng, sizes, markets, balances, now, progress)
@@ -365,6 +376,9 @@ async def _seed_comments(
             }
         )
     rows.sort(key=lambda row: row["created_at"])
+    for index, row in enumerate(rows):
+        # Every twentieth comment was deleted: it must stay out of every list.
+        row["deleted_at"] = now if index % 20 == 19 else None
     for chunk in batched(rows, BATCH):
         await connection.execute(insert(Comment), list(chunk))
         progress("comments", len(chunk))
