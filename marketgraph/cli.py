@@ -152,6 +152,8 @@ def seed(
 ) -> None:
     """Fill the database with demo data; running it again with the same seed adds nothing."""
     settings = _settings()
+    if settings.mode is Mode.PRODUCTION:
+        _fail("seed creates accounts with a published password: it refuses production mode")
     sizes = SeedSizes(users, markets, positions, comments, seed)
     with _one_line_errors(settings):
         stakes = asyncio.run(_seed(settings, sizes))
