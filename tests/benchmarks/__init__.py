@@ -1,0 +1,1 @@
+"""Benchmarks of the GraphQL server against a hand-written-SQL floor (not part of the tests)."""
