@@ -238,8 +238,11 @@ async def test_only_admins_change_roles_and_never_their_own(
 
 
 async def admins(engine: AsyncEngine) -> int:
+    """Admins who can still act (not suspended)."""
     async with engine.connect() as connection:
-        count = await connection.scalar(select(func.count()).where(User.role == Role.ADMIN))
+        count = await connection.scalar(
+            select(func.count()).where(User.role == Role.ADMIN, User.suspended.is_(False))
+        )
     assert count is not None
     return count
 
@@ -280,22 +283,26 @@ async def wait_until_blocked(engine: AsyncEngine, backend: str, waiting: int) ->
 ROUNDS = 6
 
 
-async def test_the_loser_of_a_mutual_demotion_is_told_last_admin(
-    client: httpx.AsyncClient, engine: AsyncEngine, backend: str
+@pytest.mark.parametrize("action", ["demote", "suspend"])
+async def test_the_loser_of_two_admins_acting_on_each_other_is_told_last_admin(
+    client: httpx.AsyncClient, engine: AsyncEngine, backend: str, action: str
 ) -> None:
     ann = await signed_in(client, engine, "ann", role=Role.ADMIN)
     bea = await signed_in(client, engine, "bea", role=Role.ADMIN)
+
+    async def act(actor: Any, target: str) -> Any:
+        if action == "demote":
+            return await set_role(client, actor.access, target, "MEMBER")
+        return await set_suspended(client, actor.access, target, True)
+
     # Whether the two lock in opposite orders depends on scheduling: race a few times.
     for _ in range(ROUNDS):
         async with engine.begin() as connection:
-            await connection.execute(update(User).values(role=Role.ADMIN))
+            await connection.execute(update(User).values(role=Role.ADMIN, suspended=False))
         async with engine.connect() as holder:
-            # Hold both admins' rows, so the two demotions start their transactions together.
+            # Hold both admins' rows, so the two actions start their transactions together.
             await holder.execute(update(User).values(display_name=User.display_name))
-            race = asyncio.gather(
-                set_role(client, ann.access, bea.user, "MEMBER"),
-                set_role(client, bea.access, ann.user, "MEMBER"),
-            )
+            race = asyncio.gather(act(ann, bea.user), act(bea, ann.user))
             await wait_until_blocked(engine, backend, waiting=2)
             await holder.commit()
             results = await race
