@@ -136,7 +136,10 @@ async def settle(
     # with the same stakers then queue instead of deadlocking.
     stakers = sorted({stake.user_id for stake in stakes})
     await db.execute(
-        select(_users.c.id).where(_users.c.id.in_(stakers)).order_by(_users.c.id).with_for_update()
+        select(_users.c.id)
+        .where(_users.c.id.in_(stakers))
+        .order_by(_users.c.id)
+        .with_for_update(key_share=True)
     )
     payouts, refunds = settlement(stakes, winning_outcome_id)
     reason = LedgerReason.REFUND if refunds else LedgerReason.PAYOUT

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -14,6 +16,7 @@ from auth.keys import SigningKeys
 from auth.rbac import Permission, can
 from auth.viewer import Viewer
 from db.reader import Reader
+from db.transactions import writing
 from graph.loaders import Loaders
 from marketgraph.settings import Settings
 
@@ -43,6 +46,17 @@ class Context:
         return viewer is not None and (
             viewer.user_id == user_id or can(viewer.role, Permission.USER_READ_PRIVATE)
         )
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction, after giving back the read connection.
+
+        A request never holds two pooled connections at once, so a burst of writes larger
+        than the pool queues for connections instead of exhausting it.
+        """
+        await self.reader.close()
+        async with writing(self.engine) as connection:
+            yield connection
 
     async def after_write(self) -> None:
         """Forget what this request read so far, so payloads show the committed write.

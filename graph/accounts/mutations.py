@@ -16,7 +16,6 @@ from auth.sessions import SessionTokens, end_session, rotate, start_session
 from auth.throttle import account_key, claim_attempt, forget_failures
 from auth.tokens import issue_access_token
 from db.models import User
-from db.transactions import writing
 from graph.context import Context, Info
 from graph.errors import ErrorCode, UserError, coded_error, user_errors
 from graph.permissions import NotSuspended
@@ -133,7 +132,7 @@ class AccountMutations:
         password_hash = await asyncio.to_thread(hash_password, input.password)
         context = info.context
         try:
-            async with writing(context.engine) as db:
+            async with context.writing() as db:
                 taken = await taken_problems(
                     db, username=input.username, email=input.email, prefix=("input",)
                 )
@@ -164,7 +163,7 @@ class AccountMutations:
                 )
             ).one_or_none()
         key = account_key(None if account is None else account.id, login)
-        async with writing(context.engine) as db:
+        async with context.writing() as db:
             # Count this attempt before checking the password, so guesses sent in parallel
             # cannot all pass the check; a right password forgets it again.
             locked = await claim_attempt(db, context.settings, key)
@@ -183,7 +182,7 @@ class AccountMutations:
         rehashed = None
         if needs_rehash(account.password_hash):
             rehashed = await asyncio.to_thread(hash_password, input.password)
-        async with writing(context.engine) as db:
+        async with context.writing() as db:
             await forget_failures(db, key)
             if rehashed is not None:
                 await db.execute(
@@ -197,7 +196,7 @@ class AccountMutations:
     )
     async def refresh_token(self, info: Info, input: RefreshTokenInput) -> AuthPayload:
         context = info.context
-        async with writing(context.engine) as db:
+        async with context.writing() as db:
             tokens = await rotate(db, context.settings, input.refresh_token)
         if tokens is None:
             return _failed(_INVALID_TOKEN)
@@ -205,6 +204,6 @@ class AccountMutations:
 
     @strawberry.mutation(description="End this session, or with `everywhere` every session.")
     async def logout(self, info: Info, input: LogoutInput) -> LogoutPayload:
-        async with writing(info.context.engine) as db:
+        async with info.context.writing() as db:
             ended = await end_session(db, input.refresh_token, everywhere=bool(input.everywhere))
         return LogoutPayload(ok=ended, errors=[] if ended else user_errors([_INVALID_TOKEN]))

@@ -10,7 +10,6 @@ from sqlalchemy import insert, select, update
 from auth.rbac import Permission
 from db.base import utcnow
 from db.models import Comment, Market
-from db.transactions import writing
 from graph.comments.types import Comment as CommentType
 from graph.context import Info
 from graph.errors import UserError, user_errors
@@ -83,7 +82,7 @@ class CommentMutations:
         viewer = info.context.viewer
         assert viewer is not None  # guarded: signed in
         market_id = pk_of(input.market, "Market")
-        async with writing(info.context.engine) as db:
+        async with info.context.writing() as db:
             found = market_id is not None and await db.scalar(
                 select(Market.id).where(Market.id == market_id)
             )
@@ -116,7 +115,7 @@ class CommentMutations:
     )
     async def delete_comment(self, info: Info, input: DeleteCommentInput) -> DeleteCommentPayload:
         comment_id = pk_of(input.id, "Comment")
-        async with writing(info.context.engine) as db:
+        async with info.context.writing() as db:
             deleted = (
                 comment_id is not None
                 and (

@@ -14,7 +14,6 @@ from auth.rbac import Permission, can
 from db.base import AnyRow, as_utc, utcnow
 from db.models import Market, MarketStatus, Outcome, Position
 from db.money import settle
-from db.transactions import writing
 from graph.context import Context, Info
 from graph.errors import ErrorCode, UserError, user_errors
 from graph.inputs import given
@@ -119,7 +118,7 @@ async def _locked_market(db: AsyncConnection, global_id: str) -> AnyRow | None:
     query = (
         select(Market.id, Market.creator_id, Market.status, Market.closes_at)
         .where(Market.id == pk)
-        .with_for_update()
+        .with_for_update(key_share=True)
     )
     return (await db.execute(query)).one_or_none()
 
@@ -155,7 +154,7 @@ class MarketMutations:
             return _failed(*problems)
         viewer = info.context.viewer
         assert viewer is not None  # guarded: signed in
-        async with writing(info.context.engine) as db:
+        async with info.context.writing() as db:
             market_id = await db.scalar(
                 insert(Market)
                 .values(
@@ -200,7 +199,7 @@ class MarketMutations:
             changes["closes_at"] = as_utc(input.closes_at)
         viewer = info.context.viewer
         assert viewer is not None
-        async with writing(info.context.engine) as db:
+        async with info.context.writing() as db:
             market = await _locked_market(db, input.id)
             if market is None:
                 return _failed(_NOT_FOUND, *problems)
@@ -223,7 +222,7 @@ class MarketMutations:
         extensions=guarded(None, _by_creator_or(Permission.MARKET_CLOSE_ANY)),
     )
     async def close_market(self, info: Info, input: CloseMarketInput) -> MarketPayload:
-        async with writing(info.context.engine) as db:
+        async with info.context.writing() as db:
             market = await _locked_market(db, input.id)
             if market is None:
                 return _failed(_NOT_FOUND)
@@ -242,7 +241,7 @@ class MarketMutations:
         extensions=guarded(None, _by_creator_or(Permission.MARKET_RESOLVE_ANY)),
     )
     async def resolve_market(self, info: Info, input: ResolveMarketInput) -> MarketPayload:
-        async with writing(info.context.engine) as db:
+        async with info.context.writing() as db:
             market = await _locked_market(db, input.id)
             if market is None:
                 return _failed(_NOT_FOUND)
@@ -289,7 +288,7 @@ class MarketMutations:
     async def cancel_market(self, info: Info, input: CancelMarketInput) -> MarketPayload:
         viewer = info.context.viewer
         assert viewer is not None
-        async with writing(info.context.engine) as db:
+        async with info.context.writing() as db:
             market = await _locked_market(db, input.id)
             if market is None:
                 return _failed(_NOT_FOUND)

@@ -10,7 +10,6 @@ from auth.rbac import Permission
 from db.base import AnyRow, utcnow
 from db.models import IdempotencyKey, Market, MarketStatus, Outcome, Position, User
 from db.money import record_stake
-from db.transactions import writing
 from graph.context import Info
 from graph.errors import UserError, user_errors
 from graph.inputs import given
@@ -94,7 +93,7 @@ async def _locked_market_of(db: AsyncConnection, outcome_id: int) -> AnyRow | No
         select(Market.id, Market.status, Market.closes_at)
         .join(Outcome, Outcome.market_id == Market.id)
         .where(Outcome.id == outcome_id)
-        .with_for_update(of=Market)
+        .with_for_update(of=Market, key_share=True)
     )
     return (await db.execute(query)).one_or_none()
 
@@ -112,7 +111,7 @@ class StakeMutations:
         viewer = info.context.viewer
         assert viewer is not None  # guarded: signed in
         outcome_id = pk_of(input.outcome, "Outcome")
-        async with writing(info.context.engine) as db:
+        async with info.context.writing() as db:
             market = None if outcome_id is None else await _locked_market_of(db, outcome_id)
             if market is None or outcome_id is None:
                 missing = Problem(ProblemCode.NOT_FOUND, "No such outcome.", ("input", "outcome"))
@@ -122,7 +121,9 @@ class StakeMutations:
             # The user's row next (after the market, the order settling uses too): a retry
             # racing its original waits here, then finds the original's key.
             balance = await db.scalar(
-                select(User.balance).where(User.id == viewer.user_id).with_for_update()
+                select(User.balance)
+                .where(User.id == viewer.user_id)
+                .with_for_update(key_share=True)
             )
             assert balance is not None
             key = input.idempotency_key if given(input.idempotency_key) else None

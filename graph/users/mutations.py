@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from auth.rbac import Permission, may_set_role, may_suspend
 from db.models import LedgerReason, Role, User
 from db.money import Movement, move_credits
-from db.transactions import writing
 from graph.context import Context, Info
 from graph.errors import ErrorCode, UserError, coded_error, user_errors
 from graph.permissions import MayActOnTarget, guarded
@@ -62,7 +61,7 @@ async def _locked_user(db: AsyncConnection, global_id: str) -> tuple[int, Role] 
     pk = pk_of(global_id, "User")
     if pk is None:
         return None
-    role = await db.scalar(select(User.role).where(User.id == pk).with_for_update())
+    role = await db.scalar(select(User.role).where(User.id == pk).with_for_update(key_share=True))
     return None if role is None else (pk, role)
 
 
@@ -79,7 +78,7 @@ async def _locked_with_admins(
             select(User.id, User.role)
             .where(or_(User.id == pk, and_(User.role == Role.ADMIN, User.suspended.is_(False))))
             .order_by(User.id)
-            .with_for_update()
+            .with_for_update(key_share=True)
         )
     ).all()
     target = next((row for row in rows if row.id == pk), None)
@@ -111,7 +110,7 @@ class UserMutations:
         ),
     )
     async def set_user_role(self, info: Info, input: SetUserRoleInput) -> UserPayload:
-        async with writing(info.context.engine) as db:
+        async with info.context.writing() as db:
             target = await _locked_with_admins(db, input.user)
             if target is None:
                 return UserPayload(errors=user_errors([_not_found()]))
@@ -129,7 +128,7 @@ class UserMutations:
         ),
     )
     async def set_user_suspended(self, info: Info, input: SetUserSuspendedInput) -> UserPayload:
-        async with writing(info.context.engine) as db:
+        async with info.context.writing() as db:
             target = await _locked_with_admins(db, input.user)
             if target is None:
                 return UserPayload(errors=user_errors([_not_found()]))
@@ -164,7 +163,7 @@ class UserMutations:
                     ("input", "amount"),
                 )
             )
-        async with writing(info.context.engine) as db:
+        async with info.context.writing() as db:
             target = await _locked_user(db, input.user)
             if target is None:
                 problems.append(_not_found())
