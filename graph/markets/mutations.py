@@ -243,31 +243,33 @@ class MarketMutations:
     async def resolve_market(self, info: Info, input: ResolveMarketInput) -> MarketPayload:
         async with info.context.writing() as db:
             market = await _locked_market(db, input.id)
-            if market is None:
-                return _failed(_NOT_FOUND)
             outcome_id = pk_of(input.outcome, "Outcome")
             outcome_market = (
                 None
                 if outcome_id is None
                 else await db.scalar(select(Outcome.market_id).where(Outcome.id == outcome_id))
             )
+            # What the input names comes first, then the market's state.
+            problems = [] if market is not None else [_NOT_FOUND]
             if outcome_market is None:
-                return _failed(
+                problems.append(
                     Problem(ProblemCode.NOT_FOUND, "No such outcome.", ("input", "outcome"))
                 )
-            state = rules.state_problem(
-                market.status, market.closes_at, must_be=MarketStatus.CLOSED
-            )
-            if state is not None:
-                return _failed(state)
-            if outcome_market != market.id:
-                return _failed(
+            elif market is not None and outcome_market != market.id:
+                problems.append(
                     Problem(
                         ProblemCode.INVALID_OUTCOME,
                         "That outcome belongs to another market.",
                         ("input", "outcome"),
                     )
                 )
+            if problems or market is None:
+                return _failed(*problems)
+            state = rules.state_problem(
+                market.status, market.closes_at, must_be=MarketStatus.CLOSED
+            )
+            if state is not None:
+                return _failed(state)
             await settle(db, market_id=market.id, winning_outcome_id=outcome_id)
             await db.execute(
                 update(Market)

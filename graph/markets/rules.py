@@ -14,7 +14,7 @@ DESCRIPTION_MAX = 10_000
 OUTCOME_COUNT = range(2, 11)
 LABEL_LENGTH = range(1, 101)
 EARLIEST_CLOSE = timedelta(minutes=1)
-LATEST_CLOSE = timedelta(days=5 * 365)
+LATEST_CLOSE_YEARS = 5
 
 
 SETTLED = Problem(ProblemCode.MARKET_SETTLED, "The market is already resolved or cancelled.")
@@ -38,10 +38,22 @@ def description_problems(description: str) -> list[Problem]:
     return []
 
 
+def years_later(moment: datetime, years: int) -> datetime:
+    """The same moment `years` calendar years on (29 February becomes 28 February)."""
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:
+        return moment.replace(year=moment.year + years, day=28)
+
+
 def closes_at_problems(closes_at: datetime) -> list[Problem]:
-    """A market closes at least a minute and at most five years from now."""
-    ahead = as_utc(closes_at) - utcnow()
-    if not EARLIEST_CLOSE <= ahead <= LATEST_CLOSE:
+    """A market closes at least a minute and at most five calendar years from now."""
+    now = utcnow()
+    try:
+        closes = as_utc(closes_at)
+    except OverflowError:
+        closes = None
+    if closes is None or not now + EARLIEST_CLOSE <= closes <= years_later(now, LATEST_CLOSE_YEARS):
         return [_invalid("closesAt must be between a minute and five years from now.", "closesAt")]
     return []
 

@@ -11,7 +11,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.base import utcnow
 from db.models import MarketStatus, Role
+from graph.markets.rules import years_later
 from graph.relay import to_global_id
 from tests import factories
 from tests.invariants import assert_money_adds_up
@@ -217,7 +219,7 @@ async def test_markets_at_the_limits_are_accepted(
         "null description": new_market(description=None),
         "closes in two minutes": new_market(closesAt=moment(timedelta(minutes=2)).isoformat()),
         "closes just under five years": new_market(
-            closesAt=moment(timedelta(days=5 * 365 - 1)).isoformat()
+            closesAt=(years_later(utcnow(), 5) - timedelta(hours=1)).isoformat()
         ),
         "ten outcomes": new_market(outcomes=[f"Option {n}" for n in range(10)]),
         "one-character labels": new_market(outcomes=["a", "b"]),
@@ -700,6 +702,16 @@ async def test_refused_resolutions_write_nothing(
         "a market's ID as outcome": (closed, closed, [("NOT_FOUND", ["input", "outcome"])]),
         "a malformed outcome ID": (closed, "bm9wZQ", [("NOT_FOUND", ["input", "outcome"])]),
         "no such market": (market_gid(9_999), closed_yes, [("NOT_FOUND", ["input", "id"])]),
+        "no such market nor outcome": (
+            market_gid(9_999),
+            outcome_gid(9_999),
+            [("NOT_FOUND", ["input", "id"]), ("NOT_FOUND", ["input", "outcome"])],
+        ),
+        "an open market with another market's outcome": (
+            markets["OPEN"][0],
+            closed_yes,
+            [("INVALID_OUTCOME", ["input", "outcome"])],
+        ),
     }
     before = await database_state(engine)
 
