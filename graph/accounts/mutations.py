@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import cache
 
 import strawberry
 from sqlalchemy import or_, select, update
@@ -23,8 +24,14 @@ from graph.relay import required_node
 from graph.users import types as user_types
 from marketgraph.problems import Problem, ProblemCode
 
-# Verifying against this when no account matches makes unknown logins cost the same time.
-_DUMMY_HASH = hash_password("no account has this password")
+
+@cache
+def _dummy_hash() -> str:
+    """What an unknown login is verified against, so it costs the same time as a known one.
+
+    Made on first use: an Argon2 hash at import would cost every process start (CLI, tests).
+    """
+    return hash_password("no account has this password")
 
 
 @strawberry.input
@@ -175,7 +182,7 @@ class AccountMutations:
                 f"Too many failed sign-ins; try again in {locked} s.",
                 retryAfter=locked,
             )
-        stored = _DUMMY_HASH if account is None else account.password_hash
+        stored = _dummy_hash() if account is None else account.password_hash
         matches = await asyncio.to_thread(verify_password, stored, input.password)
         if account is None or not matches:
             return _failed(Problem(ProblemCode.INVALID_CREDENTIALS, "Wrong login or password."))
