@@ -27,6 +27,8 @@ from graph.context import Context
 from graph.health import healthz, readyz
 from graph.http import RequestId
 from graph.schema import schema
+from graph.subscriptions.endpoint import subscription_routes
+from graph.subscriptions.publishing import create_broker
 from marketgraph.settings import Settings, get_settings
 
 logger = logging.getLogger("marketgraph")
@@ -93,16 +95,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
             keys.development_secret,
         )
     engine = create_engine(settings)
+    broker = create_broker(engine, settings)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        await broker.close()
         await engine.dispose()
 
     graphql = GraphQLEndpoint(engine=engine, settings=settings, keys=keys)
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            *subscription_routes(engine=engine, settings=settings, keys=keys),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Mount(ide.STATIC_URL, StaticFiles(directory=ide.STATIC_DIR), name="graphiql-static"),
@@ -112,4 +117,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.engine = engine
     app.state.settings = settings
+    app.state.broker = broker
     return app

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult, StreamExecutionResult
 
 from graph.errors import ErrorCode
 
@@ -61,6 +61,12 @@ class ErrorCodes(SchemaExtension):
         result = self.execution_context.result
         if result is not None and result.errors:
             result.errors = [self._coded(error) for error in result.errors]
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        # Each event of a subscription leaves before its operation ends: code it on the way.
+        if isinstance(result, ExecutionResult) and result.errors:
+            result.errors = [self._coded(error) for error in result.errors]
+        yield
 
     def _coded(self, error: GraphQLError) -> GraphQLError:
         if unexpected(error):

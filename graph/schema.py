@@ -21,6 +21,7 @@ from graph.markets.types import Market, Outcome
 from graph.nodes import NodeQueries
 from graph.stakes.mutations import StakeMutations
 from graph.stakes.types import Position
+from graph.subscriptions.resolvers import Subscription
 from graph.users.mutations import UserMutations
 from graph.users.queries import UserQueries
 from graph.users.types import User
@@ -44,6 +45,7 @@ class Schema(strawberry.Schema):
 schema = Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[User, Market, Outcome, Position, Comment, LedgerEntry],
     extensions=[ReleaseReadConnection, ErrorCodes, QueryLimits, RejectNulCharacters],
 )

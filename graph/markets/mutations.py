@@ -21,6 +21,7 @@ from graph.markets import rules
 from graph.markets.types import Market as MarketType
 from graph.permissions import IsOwnerOr, guarded
 from graph.relay import pk_of, required_node
+from graph.subscriptions.publishing import market_updated
 from marketgraph.problems import Problem, ProblemCode
 
 
@@ -215,6 +216,8 @@ class MarketMutations:
                 return _failed(_HAS_STAKES)
             if changes:
                 await db.execute(update(Market).where(Market.id == market.id).values(**changes))
+        if changes:
+            await market_updated(info.context, market.id)
         return await _changed(info.context, market.id)
 
     @strawberry.mutation(
@@ -234,6 +237,7 @@ class MarketMutations:
                 .where(Market.id == market.id)
                 .values(status=MarketStatus.CLOSED, closes_at=min(market.closes_at, utcnow()))
             )
+        await market_updated(info.context, market.id)
         return await _changed(info.context, market.id)
 
     @strawberry.mutation(
@@ -278,6 +282,7 @@ class MarketMutations:
                     status=MarketStatus.RESOLVED, resolution_id=outcome_id, resolved_at=utcnow()
                 )
             )
+        await market_updated(info.context, market.id)
         return await _changed(info.context, market.id)
 
     @strawberry.mutation(
@@ -308,4 +313,5 @@ class MarketMutations:
             await db.execute(
                 update(Market).where(Market.id == market.id).values(status=MarketStatus.CANCELLED)
             )
+        await market_updated(info.context, market.id)
         return await _changed(info.context, market.id)

@@ -18,6 +18,7 @@ from graph.markets.types import Market as MarketType
 from graph.permissions import guarded
 from graph.relay import pk_of, required_node
 from graph.stakes.types import Position as PositionType
+from graph.subscriptions.publishing import market_updated
 from marketgraph.problems import Problem, ProblemCode
 
 IDEMPOTENCY_KEY_LENGTH = range(1, 129)
@@ -134,6 +135,7 @@ class StakeMutations:
             )
             if isinstance(position_id, Problem):
                 return _failed(position_id)
+            staked = position_id is None
             if position_id is None:
                 state = rules.state_problem(
                     market.status, market.closes_at, must_be=MarketStatus.OPEN
@@ -165,6 +167,8 @@ class StakeMutations:
                         )
                     )
         context = info.context
+        if staked:  # not a retry answered with its original
+            await market_updated(context, market.id)
         await context.after_write()
         position = await required_node(
             context.loaders.positions_by_id, position_id, PositionType.from_row

@@ -1,0 +1,119 @@
+"""A graphql-transport-ws client over the `websockets` package, and waits on a server's state."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+PROTOCOL = "graphql-transport-ws"
+# A bound on every wait, so that a missing message fails the test instead of hanging it;
+# generous because the machine may be busy. Nothing is asserted about how long things took.
+PATIENCE_SECONDS = 60.0
+
+MARKET_UPDATED = """
+subscription ($id: ID!) {
+  marketUpdated(id: $id) { id status volume outcomes { label pool } }
+}"""
+COMMENT_ADDED = """
+subscription ($market: ID!) {
+  commentAdded(market: $market) { id body author { username } market { id } }
+}"""
+
+
+def websocket_url(base_url: str) -> str:
+    """The /graphql websocket URL of a server at `base_url` (http://host:port)."""
+    return base_url.replace("http://", "ws://", 1) + "/graphql"
+
+
+class GraphQLSocket:
+    """One websocket speaking graphql-transport-ws, after connection_ack."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """Send one protocol message."""
+        await self.ws.send(json.dumps(message))
+
+    async def receive(self) -> dict[str, Any]:
+        """The next protocol message (answering pings, as the protocol asks)."""
+        while True:
+            async with asyncio.timeout(PATIENCE_SECONDS):
+                raw = await self.ws.recv()
+            message: dict[str, Any] = json.loads(raw)
+            if message["type"] != "ping":
+                return message
+            await self.send({"type": "pong"})
+
+    async def subscribe(
+        self, operation_id: str, query: str, variables: dict[str, Any] | None = None
+    ) -> None:
+        """Start an operation."""
+        payload = {"query": query, "variables": variables or {}}
+        await self.send({"id": operation_id, "type": "subscribe", "payload": payload})
+
+    async def next_data(self, operation_id: str) -> dict[str, Any]:
+        """The data of the next `next` message, which must belong to `operation_id`."""
+        message = await self.receive()
+        assert message["type"] == "next", message
+        assert message["id"] == operation_id, message
+        assert "errors" not in message["payload"], message
+        data: dict[str, Any] = message["payload"]["data"]
+        return data
+
+    async def closed(self) -> tuple[int | None, str]:
+        """Read until the server closes the socket; its close code and reason."""
+        try:
+            async with asyncio.timeout(PATIENCE_SECONDS):
+                async for _ in self.ws:
+                    pass
+        except ConnectionClosed:
+            pass
+        close = self.ws.protocol.close_rcvd
+        return (None, "") if close is None else (close.code, close.reason)
+
+
+@asynccontextmanager
+async def opened(base_url: str) -> AsyncIterator[ClientConnection]:
+    """A websocket to /graphql offering graphql-transport-ws, before connection_init."""
+    async with connect(websocket_url(base_url), subprotocols=[PROTOCOL]) as ws:  # type: ignore[list-item]
+        assert ws.subprotocol == PROTOCOL
+        yield ws
+
+
+@asynccontextmanager
+async def connected(base_url: str, token: str | None = None) -> AsyncIterator[GraphQLSocket]:
+    """A socket acknowledged by the server, signed in with `token` when one is given."""
+    async with opened(base_url) as ws:
+        socket = GraphQLSocket(ws)
+        payload = {} if token is None else {"Authorization": f"Bearer {token}"}
+        await socket.send({"type": "connection_init", "payload": payload})
+        assert await socket.receive() == {"type": "connection_ack"}
+        yield socket
+
+
+async def stats(http: httpx.AsyncClient) -> dict[str, int]:
+    """The worker's live subscribers and asyncio tasks (its development-only debug route)."""
+    response = await http.get("/debug/subscriptions")
+    assert response.status_code == 200, response.text
+    body: dict[str, int] = response.json()
+    return body
+
+
+async def until_stats(http: httpx.AsyncClient, **expected: int) -> dict[str, int]:
+    """Wait until the stats of the worker `http` talks to show `expected`; those stats.
+
+    graphql-transport-ws acknowledges no subscription, so a test learns here that events
+    published from now on reach its subscriber; sockets also wind down after they close.
+    """
+    async with asyncio.timeout(PATIENCE_SECONDS):
+        while not (now := await stats(http)).items() >= expected.items():  # noqa: ASYNC110 (state of another task or process)
+            await asyncio.sleep(0.02)
+    return now

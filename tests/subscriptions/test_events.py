@@ -1,0 +1,241 @@
+"""marketUpdated and commentAdded through a real websocket client against a real uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from marketgraph.ids import pk_of, to_global_id
+from tests import factories
+from tests.auth_helpers import execute_as, signed_in
+from tests.subscriptions.socket import (
+    COMMENT_ADDED,
+    MARKET_UPDATED,
+    connected,
+    until_stats,
+)
+
+PLACE_STAKE = """
+mutation ($outcome: ID!, $amount: Int!) {
+  placeStake(input: {outcome: $outcome, amount: $amount}) { position { id } errors { code } }
+}"""
+KEYED_STAKE = """
+mutation ($outcome: ID!, $key: String!) {
+  placeStake(input: {outcome: $outcome, amount: 30, idempotencyKey: $key}) { errors { code } }
+}"""
+UPDATE = """
+mutation ($id: ID!) {
+  updateMarket(input: {id: $id, description: "Now with a description."}) { errors { code } }
+}"""
+CLOSE = "mutation ($id: ID!) { closeMarket(input: {id: $id}) { errors { code } } }"
+RESOLVE = """
+mutation ($id: ID!, $outcome: ID!) {
+  resolveMarket(input: {id: $id, outcome: $outcome}) { errors { code } }
+}"""
+CANCEL = "mutation ($id: ID!) { cancelMarket(input: {id: $id}) { errors { code } } }"
+COMMENTS, WRITERS = 1000, 4
+ADD_COMMENT = """
+mutation ($market: ID!, $body: String!) {
+  addComment(input: {market: $market, body: $body}) { comment { id } errors { code } }
+}"""
+
+
+async def ok(http: httpx.AsyncClient, token: str, query: str, **variables: Any) -> None:
+    """Run a mutation that must succeed (no errors at either level)."""
+    body = await execute_as(http, token, query, variables)
+    assert "errors" not in body, body
+    (payload,) = body["data"].values()
+    assert payload["errors"] == [], payload
+
+
+def market_state(market_id: int, status: str, pools: tuple[int, int]) -> dict[str, Any]:
+    """What marketUpdated shows of a Yes/No market."""
+    return {
+        "marketUpdated": {
+            "id": to_global_id("Market", market_id),
+            "status": status,
+            "volume": sum(pools),
+            "outcomes": [
+                {"label": "Yes", "pool": pools[0]},
+                {"label": "No", "pool": pools[1]},
+            ],
+        }
+    }
+
+
+async def test_every_change_of_a_market_reaches_its_subscriber_in_order(
+    http: httpx.AsyncClient, engine: AsyncEngine, base_url: str
+) -> None:
+    # Given an anonymous subscriber to one market and another market's subscriber on the socket
+    alice = await signed_in(http, engine, "alice")
+    alice_id = pk_of(alice.user, "User")
+    assert alice_id is not None
+    market, (yes, no) = await factories.create_market(engine, creator_id=alice_id)
+    other, _ = await factories.create_market(engine, creator_id=alice_id)
+    market_gid, other_gid = to_global_id("Market", market), to_global_id("Market", other)
+    async with connected(base_url) as socket:
+        await socket.subscribe("m", MARKET_UPDATED, {"id": market_gid})
+        await socket.subscribe("o", MARKET_UPDATED, {"id": other_gid})
+        await until_stats(http, subscribers=2)
+
+        # When the market is staked on, edited, closed and resolved, and the other cancelled
+        await ok(http, alice.access, PLACE_STAKE, outcome=to_global_id("Outcome", yes), amount=30)
+        await ok(http, alice.access, PLACE_STAKE, outcome=to_global_id("Outcome", no), amount=12)
+        await ok(http, alice.access, UPDATE, id=market_gid)
+        await ok(http, alice.access, CLOSE, id=market_gid)
+        await ok(http, alice.access, RESOLVE, id=market_gid, outcome=to_global_id("Outcome", yes))
+        await ok(http, alice.access, CANCEL, id=other_gid)
+
+        # Then each change arrived once, in order, showing the state it committed
+        assert await socket.next_data("m") == market_state(market, "OPEN", (30, 0))
+        assert await socket.next_data("m") == market_state(market, "OPEN", (30, 12))
+        assert await socket.next_data("m") == market_state(market, "OPEN", (30, 12))
+        assert await socket.next_data("m") == market_state(market, "CLOSED", (30, 12))
+        assert await socket.next_data("m") == market_state(market, "RESOLVED", (30, 12))
+        assert await socket.next_data("o") == market_state(other, "CANCELLED", (0, 0))
+
+
+async def test_a_rolled_back_stake_publishes_nothing(
+    http: httpx.AsyncClient, engine: AsyncEngine, base_url: str, backend: str
+) -> None:
+    # Given a subscriber, and a database that refuses the next stake's last write
+    bob = await signed_in(http, engine, "bob")
+    bob_id = pk_of(bob.user, "User")
+    assert bob_id is not None
+    market, (yes, _) = await factories.create_market(engine, creator_id=bob_id)
+    market_gid, yes_gid = to_global_id("Market", market), to_global_id("Outcome", yes)
+    await refuse_idempotency_keys(engine, backend)
+    async with connected(base_url, bob.access) as socket:
+        await socket.subscribe("m", MARKET_UPDATED, {"id": market_gid})
+        await until_stats(http, subscribers=1)
+
+        # When that stake fails after writing all else (rolled back), then two changes commit
+        failed = await execute_as(http, bob.access, KEYED_STAKE, {"outcome": yes_gid, "key": "k1"})
+        assert failed["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+        await accept_idempotency_keys(engine, backend)
+        await ok(http, bob.access, PLACE_STAKE, outcome=yes_gid, amount=7)
+        await ok(http, bob.access, CLOSE, id=market_gid)
+
+        # Then the subscriber heard of the two commits only
+        assert await socket.next_data("m") == market_state(market, "OPEN", (7, 0))
+        assert await socket.next_data("m") == market_state(market, "CLOSED", (7, 0))
+
+
+async def refuse_idempotency_keys(engine: AsyncEngine, backend: str) -> None:
+    """Make the database fail the write of an idempotency key, a stake's last statement.
+
+    On PostgreSQL the refusal waits for COMMIT itself (a deferred constraint trigger), so
+    only a publisher that waits for the commit to succeed stays silent.
+    """
+    async with engine.begin() as connection:
+        if backend == "sqlite":
+            await connection.execute(
+                text(
+                    "CREATE TRIGGER refuse_keys BEFORE INSERT ON idempotency_keys "
+                    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+                )
+            )
+        else:
+            await connection.execute(
+                text(
+                    "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$"
+                )
+            )
+            await connection.execute(
+                text(
+                    "CREATE CONSTRAINT TRIGGER refuse_keys AFTER INSERT ON idempotency_keys "
+                    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse()"
+                )
+            )
+
+
+async def accept_idempotency_keys(engine: AsyncEngine, backend: str) -> None:
+    """Undo refuse_idempotency_keys."""
+    on_table = "" if backend == "sqlite" else " ON idempotency_keys"
+    async with engine.begin() as connection:
+        await connection.execute(text(f"DROP TRIGGER refuse_keys{on_table}"))
+
+
+async def test_a_burst_of_a_thousand_comments_arrives_complete_and_in_order(
+    http: httpx.AsyncClient, engine: AsyncEngine, base_url: str
+) -> None:
+    # Given a subscriber to a market's comments
+    carol = await signed_in(http, engine, "carol")
+    carol_id = pk_of(carol.user, "User")
+    assert carol_id is not None
+    market, _ = await factories.create_market(engine, creator_id=carol_id)
+    market_gid = to_global_id("Market", market)
+    async with connected(base_url) as socket:
+        await socket.subscribe("c", COMMENT_ADDED, {"market": market_gid})
+        await until_stats(http, subscribers=1)
+
+        # When 1,000 comments are added as fast as four writers can, each back to back
+        async def write(writer: int) -> None:
+            for number in range(COMMENTS // WRITERS):
+                body = f"{writer}:{number}"
+                await ok(http, carol.access, ADD_COMMENT, market=market_gid, body=body)
+
+        async def read() -> list[dict[str, Any]]:
+            return [(await socket.next_data("c"))["commentAdded"] for _ in range(COMMENTS)]
+
+        async with asyncio.TaskGroup() as group:
+            reading = group.create_task(read())
+            for writer in range(WRITERS):
+                group.create_task(write(writer))
+
+    # Then all of them arrived, each once, every writer's in the order it committed them
+    received = reading.result()
+    bodies = [comment["body"] for comment in received]
+    for writer in range(WRITERS):
+        mine = [body for body in bodies if body.startswith(f"{writer}:")]
+        assert mine == [f"{writer}:{number}" for number in range(COMMENTS // WRITERS)]
+    assert len(bodies) == COMMENTS
+    assert {comment["market"]["id"] for comment in received} == {market_gid}
+    assert {comment["author"]["username"] for comment in received} == {"carol"}
+
+
+async def test_disconnecting_mid_stream_leaks_no_subscriber_and_no_task(
+    http: httpx.AsyncClient, engine: AsyncEngine, base_url: str
+) -> None:
+    # Given a quiet worker, then two sockets with three subscriptions receiving events
+    dave = await signed_in(http, engine, "dave")
+    dave_id = pk_of(dave.user, "User")
+    assert dave_id is not None
+    market, (yes, _) = await factories.create_market(engine, creator_id=dave_id)
+    market_gid, yes_gid = to_global_id("Market", market), to_global_id("Outcome", yes)
+    before = await until_stats(http, subscribers=0)
+    async with connected(base_url) as first, connected(base_url, dave.access) as second:
+        await first.subscribe("m", MARKET_UPDATED, {"id": market_gid})
+        await first.subscribe("c", COMMENT_ADDED, {"market": market_gid})
+        await second.subscribe("m", MARKET_UPDATED, {"id": market_gid})
+        await until_stats(http, subscribers=3)
+        await ok(http, dave.access, PLACE_STAKE, outcome=yes_gid, amount=5)
+        await first.next_data("m")
+        await second.next_data("m")
+
+        # When both go away mid-stream: one after more events it never read, one abruptly
+        for _ in range(20):
+            await ok(http, dave.access, PLACE_STAKE, outcome=yes_gid, amount=1)
+        await first.ws.close()
+        second.ws.transport.abort()
+
+    # Then the worker is back to no subscribers and the tasks it had before
+    await until_stats(http, subscribers=0, tasks=before["tasks"])
+
+
+async def test_a_market_that_is_not_there_is_bad_user_input(
+    http: httpx.AsyncClient, base_url: str
+) -> None:
+    async with connected(base_url) as socket:
+        await socket.subscribe("m", MARKET_UPDATED, {"id": to_global_id("Market", 999)})
+        message = await socket.receive()
+    assert message["type"] == "next", message
+    assert message["payload"]["data"] is None
+    (error,) = message["payload"]["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "id"}
+    assert error["message"] == "No such market."
