@@ -16,11 +16,16 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types.unset import UnsetType
 
 from auth.keys import SigningKeys
 from auth.viewer import UnauthenticatedError, authenticate
 from graph.context import Context
+from graph.errors import ErrorCode, coded_error
 from graph.schema import schema
 from graph.subscriptions.broker import Broker
 from marketgraph.settings import Mode, Settings
@@ -43,8 +48,33 @@ def _authorization(params: dict[str, object]) -> str | None:
     return None
 
 
+class _Handler(BaseGraphQLTransportWSHandler[Context, None]):
+    """Strawberry's protocol handler, refusing one subscription too many with a coded error."""
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        limit = self.max_subscriptions_per_connection
+        if (
+            limit is not None
+            and self.connection_acknowledged
+            and message["id"] not in self.operations
+            and len(self.operations) >= limit
+        ):
+            error = coded_error(
+                ErrorCode.BAD_REQUEST,
+                f"A connection may run at most {limit} subscriptions at once.",
+                limit=limit,
+            )
+            await self.send_message(
+                {"id": message["id"], "type": "error", "payload": [error.formatted]}
+            )
+            return
+        await super().handle_subscribe(message)
+
+
 class SubscriptionEndpoint(GraphQL[Context, None]):
     """Strawberry's graphql-transport-ws handler with our context, auth and limits."""
+
+    graphql_transport_ws_handler_class = _Handler
 
     def __init__(self, *, engine: AsyncEngine, settings: Settings, keys: SigningKeys) -> None:
         super().__init__(

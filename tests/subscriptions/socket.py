@@ -12,6 +12,10 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from graph.app import create_app
+from marketgraph.settings import Settings
+from tests.browser import serve
+
 PROTOCOL = "graphql-transport-ws"
 # A bound on every wait, so that a missing message fails the test instead of hanging it;
 # generous because the machine may be busy. Nothing is asserted about how long things took.
@@ -78,6 +82,14 @@ class GraphQLSocket:
             pass
         close = self.ws.protocol.close_rcvd
         return (None, "") if close is None else (close.code, close.reason)
+
+
+@asynccontextmanager
+async def served_with(settings: Settings, **changes: object) -> AsyncIterator[str]:
+    """A real uvicorn (in this process) serving the app for `settings` with `changes`; its URL."""
+    app = create_app(settings.model_copy(update=changes))
+    async with app.router.lifespan_context(app), serve(app) as url:
+        yield url
 
 
 @asynccontextmanager
