@@ -53,7 +53,7 @@ class Subscriber:
     def offer(self, row_id: int) -> bool:
         """Queue a row id; False (and ended from now on) when the queue is full."""
         if self._queue.qsize() >= self._limit:
-            self.end(f"more than {self._limit} events were waiting to be sent")
+            self.end(f"Too slow: more than {self._limit} events were waiting to be sent")
             return False
         self._queue.put_nowait(row_id)
         return True

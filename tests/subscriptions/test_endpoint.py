@@ -12,7 +12,7 @@ from marketgraph.ids import pk_of, to_global_id
 from marketgraph.settings import Settings
 from tests import factories
 from tests.auth_helpers import execute_as, signed_in
-from tests.subscriptions.socket import (
+from tests.subscriptions.client import (
     MARKET_UPDATED,
     GraphQLSocket,
     connected,

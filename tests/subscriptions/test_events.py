@@ -10,12 +10,16 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from marketgraph.ids import pk_of, to_global_id
+from marketgraph.settings import Settings
 from tests import factories
-from tests.auth_helpers import execute_as, signed_in
-from tests.subscriptions.socket import (
+from tests.auth_helpers import execute_as, login, signed_in
+from tests.subscriptions.client import (
     COMMENT_ADDED,
     MARKET_UPDATED,
     connected,
+    served_with,
+    stalled,
+    stats,
     until_stats,
 )
 
@@ -239,3 +243,48 @@ async def test_a_market_that_is_not_there_is_bad_user_input(
     (error,) = message["payload"]["errors"]
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "id"}
     assert error["message"] == "No such market."
+
+
+# Each event 200 KB (a 10,000-character description 20 times), so that a few of them fill the
+# socket buffers between a server and a client that stopped reading.
+DESCRIBED = (
+    "subscription ($id: ID!) { marketUpdated(id: $id) { volume "
+    + " ".join(f"d{copy}: description" for copy in range(20))
+    + " } }"
+)
+MOST_STAKES = 500
+
+
+async def test_a_subscriber_too_slow_to_keep_up_is_closed_with_the_reason(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    async with (
+        served_with(settings, subscription_queue_size=2) as base_url,
+        httpx.AsyncClient(base_url=base_url, timeout=60) as http,
+    ):
+        # Given a market whose every update is 200 KB, and a subscriber that stops reading
+        user_id = await factories.create_user(engine, username="kate")
+        market, (yes, _) = await factories.create_market(
+            engine, creator_id=user_id, description="x" * 10_000
+        )
+        kate = await login(http, "kate")
+        yes_gid = to_global_id("Outcome", yes)
+        async with stalled(base_url) as slow:
+            await slow.subscribe("m", DESCRIBED, {"id": to_global_id("Market", market)})
+            await until_stats(http, subscribers=1)
+
+            # When the market changes until the server gives up on the subscriber
+            stakes = 0
+            while (await stats(http))["subscribers"] == 1:
+                assert stakes < MOST_STAKES, "so many stakes did not overrun a queue of 2"
+                await ok(http, kate.access, PLACE_STAKE, outcome=yes_gid, amount=1)
+                stakes += 1
+
+            # Then, reading at last, it finds the events sent so far, then the close and reason
+            received = []
+            while (message := await slow.receive_or_none()) is not None:
+                received.append(message["payload"]["data"]["marketUpdated"]["volume"])
+            assert received == sorted(received)
+            assert len(received) < stakes
+            reason = "Too slow: more than 2 events were waiting to be sent"
+            assert slow.close_reason() == (1013, reason)

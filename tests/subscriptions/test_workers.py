@@ -14,7 +14,7 @@ from marketgraph.ids import pk_of, to_global_id
 from tests import factories
 from tests.auth_helpers import execute_as, login
 from tests.servers import Server, running_server
-from tests.subscriptions.socket import MARKET_UPDATED, connected, stats
+from tests.subscriptions.client import MARKET_UPDATED, connected, stats
 
 PLACE_STAKE = """
 mutation ($outcome: ID!) { placeStake(input: {outcome: $outcome, amount: 25}) { errors { code } } }

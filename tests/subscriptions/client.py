@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -72,16 +73,23 @@ class GraphQLSocket:
         data: dict[str, Any] = message["payload"]["data"]
         return data
 
-    async def closed(self) -> tuple[int | None, str]:
-        """Read until the server closes the socket; its close code and reason."""
+    async def receive_or_none(self) -> dict[str, Any] | None:
+        """The next protocol message, or None once the server has closed the socket."""
         try:
-            async with asyncio.timeout(PATIENCE_SECONDS):
-                async for _ in self.ws:
-                    pass
+            return await self.receive()
         except ConnectionClosed:
-            pass
+            return None
+
+    def close_reason(self) -> tuple[int | None, str]:
+        """The code and reason the server closed the socket with (None: it sent none)."""
         close = self.ws.protocol.close_rcvd
         return (None, "") if close is None else (close.code, close.reason)
+
+    async def closed(self) -> tuple[int | None, str]:
+        """Read until the server closes the socket; its close code and reason."""
+        while await self.receive_or_none() is not None:
+            pass
+        return self.close_reason()
 
 
 @asynccontextmanager
@@ -100,15 +108,43 @@ async def opened(base_url: str) -> AsyncIterator[ClientConnection]:
         yield ws
 
 
+async def acknowledged(ws: ClientConnection, token: str | None = None) -> GraphQLSocket:
+    """Send connection_init (with `Authorization: Bearer <token>` when given); await the ack."""
+    socket = GraphQLSocket(ws)
+    payload = {} if token is None else {"Authorization": f"Bearer {token}"}
+    await socket.send({"type": "connection_init", "payload": payload})
+    assert await socket.receive() == {"type": "connection_ack"}
+    return socket
+
+
 @asynccontextmanager
 async def connected(base_url: str, token: str | None = None) -> AsyncIterator[GraphQLSocket]:
     """A socket acknowledged by the server, signed in with `token` when one is given."""
     async with opened(base_url) as ws:
-        socket = GraphQLSocket(ws)
-        payload = {} if token is None else {"Authorization": f"Bearer {token}"}
-        await socket.send({"type": "connection_init", "payload": payload})
-        assert await socket.receive() == {"type": "connection_ack"}
-        yield socket
+        yield await acknowledged(ws, token)
+
+
+@asynccontextmanager
+async def stalled(base_url: str) -> AsyncIterator[GraphQLSocket]:
+    """An anonymous socket that reads as little as it can: a client too slow to keep up.
+
+    A small receive buffer, a one-message queue, no compression and no pings of its own: once
+    a message waits unread, the client stops reading and the server's writes back up.
+    """
+    host, port = base_url.removeprefix("http://").split(":")
+    tcp = socket.socket()
+    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    tcp.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(tcp, (host, int(port)))
+    async with connect(
+        websocket_url(base_url),
+        sock=tcp,
+        subprotocols=[PROTOCOL],  # type: ignore[list-item]
+        max_queue=1,
+        compression=None,
+        ping_interval=None,
+    ) as ws:
+        yield await acknowledged(ws)
 
 
 async def stats(http: httpx.AsyncClient) -> dict[str, int]:
