@@ -22,6 +22,7 @@ from graph.nodes import NodeQueries
 from graph.stakes.mutations import StakeMutations
 from graph.stakes.types import Position
 from graph.subscriptions.resolvers import Subscription
+from graph.subscriptions.transport import SubscriptionsOverWebSockets
 from graph.users.mutations import UserMutations
 from graph.users.queries import UserQueries
 from graph.users.types import User
@@ -47,7 +48,13 @@ schema = Schema(
     mutation=Mutation,
     subscription=Subscription,
     types=[User, Market, Outcome, Position, Comment, LedgerEntry],
-    extensions=[ReleaseReadConnection, ErrorCodes, QueryLimits, RejectNulCharacters],
+    extensions=[
+        ReleaseReadConnection,
+        ErrorCodes,
+        QueryLimits,
+        RejectNulCharacters,
+        SubscriptionsOverWebSockets,
+    ],
 )
 
 

@@ -22,8 +22,9 @@ from graph.subscriptions.publishing import broker_of
 TRY_AGAIN_LATER = 1013
 
 
-async def _existing_market(context: Context, global_id: str, argument: str) -> int:
-    """The key of the market a global ID names; BAD_USER_INPUT when there is none."""
+async def _existing_market(info: Info, global_id: str, argument: str) -> int:
+    """The key of the market a subscription names (BAD_USER_INPUT when there is none)."""
+    context = info.context
     pk = pk_of(global_id, "Market")
     if pk is None or await context.loaders.markets_by_id.load(pk) is None:
         raise bad_user_input("No such market.", argument=argument)
@@ -54,6 +55,24 @@ async def _close_socket(context: Context, reason: str) -> NoReturn:
     raise AssertionError("a never-completed future completed")
 
 
+async def _markets(context: Context, market_id: int) -> AsyncGenerator[Market, None]:
+    async with aclosing(_row_ids(context, Topic.MARKET_UPDATED, market_id)) as events:
+        async for _ in events:
+            row = await context.loaders.markets_by_id.load(market_id)
+            if row is not None:
+                yield Market.from_row(row)
+
+
+async def _comments(context: Context, market_id: int) -> AsyncGenerator[Comment, None]:
+    async with aclosing(_row_ids(context, Topic.COMMENT_ADDED, market_id)) as comment_ids:
+        async for comment_id in comment_ids:
+            row = await context.loaders.comments_by_id.load(comment_id)
+            if row is not None:  # deleted since
+                yield Comment.from_row(row)
+
+
+# The resolvers check their arguments, then hand over a stream: what they raise is an error
+# of the subscription request itself (a graphql-transport-ws `error` message).
 @strawberry.type
 class Subscription:
     """Live updates over graphql-transport-ws."""
@@ -62,22 +81,10 @@ class Subscription:
         description="Fires whenever the market's pools, volume or status change."
     )
     async def market_updated(self, info: Info, id: strawberry.ID) -> AsyncGenerator[Market, None]:
-        context = info.context
-        market_id = await _existing_market(context, id, "id")
-        async with aclosing(_row_ids(context, Topic.MARKET_UPDATED, market_id)) as events:
-            async for _ in events:
-                row = await context.loaders.markets_by_id.load(market_id)
-                if row is not None:
-                    yield Market.from_row(row)
+        return _markets(info.context, await _existing_market(info, id, "id"))
 
     @strawberry.subscription(description="Fires for each new comment on the market.")
     async def comment_added(
         self, info: Info, market: strawberry.ID
     ) -> AsyncGenerator[Comment, None]:
-        context = info.context
-        market_id = await _existing_market(context, market, "market")
-        async with aclosing(_row_ids(context, Topic.COMMENT_ADDED, market_id)) as comment_ids:
-            async for comment_id in comment_ids:
-                row = await context.loaders.comments_by_id.load(comment_id)
-                if row is not None:  # deleted since
-                    yield Comment.from_row(row)
+        return _comments(info.context, await _existing_market(info, market, "market"))

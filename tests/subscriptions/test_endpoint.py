@@ -161,3 +161,14 @@ async def test_the_query_limits_apply_to_subscriptions(
             assert await socket.receive() == {"id": "d", "type": "complete"}
         # No resolver ran: nothing subscribed.
         assert (await until_stats(http, subscribers=0))["subscribers"] == 0
+
+
+async def test_a_subscription_over_http_is_refused_as_a_bad_request(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    user_id = await factories.create_user(engine, username="mia")
+    market, _ = await factories.create_market(engine, creator_id=user_id)
+    body = await execute_as(client, None, MARKET_UPDATED, {"id": to_global_id("Market", market)})
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert "websockets" in error["message"]

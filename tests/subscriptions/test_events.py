@@ -238,9 +238,9 @@ async def test_a_market_that_is_not_there_is_bad_user_input(
     async with connected(base_url) as socket:
         await socket.subscribe("m", MARKET_UPDATED, {"id": to_global_id("Market", 999)})
         message = await socket.receive()
-    assert message["type"] == "next", message
-    assert message["payload"]["data"] is None
-    (error,) = message["payload"]["errors"]
+    assert message["type"] == "error", message
+    assert message["id"] == "m"
+    (error,) = message["payload"]
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "id"}
     assert error["message"] == "No such market."
 
