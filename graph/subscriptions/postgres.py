@@ -16,6 +16,8 @@ from graph.subscriptions.broker import Event, FanOut, Subscriber, Topic
 logger = logging.getLogger("marketgraph.subscriptions")
 
 CHANNEL = "marketgraph_events"
+APPLICATION_NAME = "marketgraph-events"
+"""How the LISTEN connection shows in pg_stat_activity."""
 
 # Options of SQLAlchemy's asyncpg dialect that asyncpg.connect itself does not take.
 _DIALECT_ONLY = ("prepared_statement_cache_size", "prepared_statement_name_func")
@@ -73,6 +75,8 @@ class PostgresBroker:
             _, options = self._engine.dialect.create_connect_args(self._engine.url)
             for name in _DIALECT_ONLY:
                 options.pop(name, None)
+            settings = options.setdefault("server_settings", {})
+            settings.setdefault("application_name", APPLICATION_NAME)  # to tell it apart
             connection = await asyncpg.connect(**options)
             connection.add_termination_listener(self._lost)
             await connection.add_listener(CHANNEL, self._heard)
