@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.asyncio.client import connect
 
+from graph.app import create_app
 from marketgraph.ids import pk_of, to_global_id
-from marketgraph.settings import Settings
+from marketgraph.settings import Mode, Settings
 from tests import factories
 from tests.auth_helpers import execute_as, signed_in
 from tests.subscriptions.client import (
@@ -172,3 +174,17 @@ async def test_a_subscription_over_http_is_refused_as_a_bad_request(
     (error,) = body["errors"]
     assert error["extensions"]["code"] == "BAD_REQUEST"
     assert "websockets" in error["message"]
+
+
+async def test_the_debug_route_is_served_in_development_only(settings: Settings) -> None:
+    production = settings.model_copy(
+        update={"mode": Mode.PRODUCTION, "jwt_secret": SecretStr("p" * 32)}
+    )
+    for configured, status in ((settings, 200), (production, 404)):
+        app = create_app(configured)
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://t") as http,
+        ):
+            assert (await http.get("/debug/subscriptions")).status_code == status
