@@ -6,42 +6,41 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from starlette.routing import Mount, Route
+from starlette.responses import Response
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from auth.keys import SigningKeys, load_keys
-from auth.viewer import UnauthenticatedError, authenticate
+from auth.viewer import authenticate
 from db.engine import create_engine
 from graph import ide
 from graph.context import Context
 from graph.health import healthz, readyz
 from graph.http import RequestId
 from graph.schema import schema
+from graph.transport.endpoint import GraphQLHTTP
 from marketgraph.settings import Settings, get_settings
 
 logger = logging.getLogger("marketgraph")
 
+# What a browser app on another origin may send and read (besides the CORS-safe ones).
+CORS_REQUEST_HEADERS = ["authorization", "content-type", "x-request-id", "apollo-require-preflight"]
+CORS_RESPONSE_HEADERS = ["x-request-id", "retry-after", "etag"]
 
-class GraphQLEndpoint(GraphQL[Context, None]):
-    """Strawberry's ASGI view with our context, offline GraphiQL and orjson responses."""
+
+class GraphQLWebSocket(GraphQL[Context, None]):
+    """Strawberry's view, for the websocket side of /graphql (graphql-transport-ws)."""
 
     def __init__(self, *, engine: AsyncEngine, settings: Settings, keys: SigningKeys) -> None:
-        super().__init__(
-            schema,
-            graphql_ide="graphiql",
-            allow_queries_via_get=True,
-            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-        )
+        super().__init__(schema, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
         self.engine = engine
         self.settings = settings
         self.keys = keys
@@ -61,27 +60,6 @@ class GraphQLEndpoint(GraphQL[Context, None]):
             request_id=request.scope.get("state", {}).get("request_id", ""),
         )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        except UnauthenticatedError as error:
-            # Raised by get_context before anything was sent. 401 tells clients to refresh
-            # their token; the body still speaks GraphQL.
-            body = {"errors": [{"message": str(error), "extensions": {"code": "UNAUTHENTICATED"}}]}
-            response = Response(
-                orjson.dumps(body),
-                status_code=401,
-                media_type="application/json",
-                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            )
-            await response(scope, receive, send)
-
-    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
-        return HTMLResponse(ide.graphiql_html())
-
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
-
 
 def create_app(settings: Settings | None = None) -> Starlette:
     """The marketgraph ASGI application for `settings` (default: from the environment)."""
@@ -99,15 +77,31 @@ def create_app(settings: Settings | None = None) -> Starlette:
         yield
         await engine.dispose()
 
-    graphql = GraphQLEndpoint(engine=engine, settings=settings, keys=keys)
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                GraphQLHTTP(engine=engine, settings=settings, keys=keys),
+                methods=["GET", "POST"],
+            ),
+            WebSocketRoute(
+                "/graphql", GraphQLWebSocket(engine=engine, settings=settings, keys=keys)
+            ),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Mount(ide.STATIC_URL, StaticFiles(directory=ide.STATIC_DIR), name="graphiql-static"),
         ],
-        middleware=[Middleware(RequestId)],
+        middleware=[
+            Middleware(RequestId),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=CORS_REQUEST_HEADERS,
+                expose_headers=CORS_RESPONSE_HEADERS,
+                max_age=600,
+            ),
+        ],
         lifespan=lifespan,
     )
     app.state.engine = engine

@@ -15,6 +15,7 @@ from graph.inputs import RejectNulCharacters
 from graph.ledger.types import LedgerEntry
 from graph.lifecycle import ReleaseReadConnection
 from graph.limits.extension import QueryLimits
+from graph.limits.introspection import SchemaDisclosure
 from graph.markets.mutations import MarketMutations
 from graph.markets.queries import MarketQueries
 from graph.markets.types import Market, Outcome
@@ -45,7 +46,13 @@ schema = Schema(
     query=Query,
     mutation=Mutation,
     types=[User, Market, Outcome, Position, Comment, LedgerEntry],
-    extensions=[ReleaseReadConnection, ErrorCodes, QueryLimits, RejectNulCharacters],
+    extensions=[
+        ReleaseReadConnection,
+        ErrorCodes,
+        SchemaDisclosure,  # after ErrorCodes: its hooks exit first, so ErrorCodes codes its errors
+        QueryLimits,
+        RejectNulCharacters,
+    ],
 )
 
 
