@@ -49,7 +49,7 @@ schema = Schema(
     extensions=[
         ReleaseReadConnection,
         ErrorCodes,
-        SchemaDisclosure,  # after ErrorCodes: its hooks exit first, so ErrorCodes codes its errors
+        SchemaDisclosure,
         QueryLimits,
         RejectNulCharacters,
     ],

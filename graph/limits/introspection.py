@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from graphql import NoSchemaIntrospectionCustomRule, validate
+from graphql import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
-
-from graph.context import Context
 
 _SUGGESTION = re.compile(r"\s*Did you mean .*\?$", re.DOTALL)
 
@@ -20,17 +18,15 @@ class SchemaDisclosure(SchemaExtension):
     """
 
     def on_validate(self) -> Iterator[None]:
-        yield
         execution = self.execution_context
-        context: Context = execution.context
-        errors = execution.pre_execution_errors or []
-        if not context.settings.introspection_allowed and execution.graphql_document and not errors:
-            errors = validate(
-                execution.schema._schema,
-                execution.graphql_document,
-                [NoSchemaIntrospectionCustomRule],
+        settings = execution.context.settings
+        if not settings.introspection_allowed:
+            execution.validation_rules = (
+                *execution.validation_rules,
+                NoSchemaIntrospectionCustomRule,
             )
-        if not context.settings.field_suggestions_shown:
-            for error in errors:
+        yield
+        if not settings.field_suggestions_shown:
+            # In place: Strawberry has already put these very errors in the result.
+            for error in execution.pre_execution_errors or ():
                 error.message = _SUGGESTION.sub("", error.message)
-        execution.pre_execution_errors = errors
