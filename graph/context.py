@@ -15,6 +15,7 @@ from strawberry.types import Info as StrawberryInfo
 from auth.keys import SigningKeys
 from auth.rbac import Permission, can
 from auth.viewer import Viewer
+from db.rate_limits import Budget
 from db.reader import Reader
 from db.transactions import writing
 from graph.loaders import Loaders
@@ -33,6 +34,7 @@ class Context:
     viewer: Viewer | None
     request_id: str = ""
     cost: int = 0  # nodes the operation may return (graph/limits), for rate limits and logs
+    budget: Budget | None = None  # the caller's rate limit after this request paid (or not)
     reader: Reader = field(init=False)
     loaders: Loaders = field(init=False)
 

@@ -16,6 +16,7 @@ from graph.ledger.types import LedgerEntry
 from graph.lifecycle import ReleaseReadConnection
 from graph.limits.extension import QueryLimits
 from graph.limits.introspection import SchemaDisclosure
+from graph.limits.rate_limit import RateLimitQueries, RateLimits
 from graph.markets.mutations import MarketMutations
 from graph.markets.queries import MarketQueries
 from graph.markets.types import Market, Outcome
@@ -26,7 +27,7 @@ from graph.users.mutations import UserMutations
 from graph.users.queries import UserQueries
 from graph.users.types import User
 
-Query = merge_types("Query", (NodeQueries, UserQueries, MarketQueries))
+Query = merge_types("Query", (NodeQueries, UserQueries, MarketQueries, RateLimitQueries))
 Mutation = merge_types(
     "Mutation",
     (AccountMutations, MarketMutations, StakeMutations, CommentMutations, UserMutations),
@@ -51,6 +52,7 @@ schema = Schema(
         ErrorCodes,
         SchemaDisclosure,
         QueryLimits,
+        RateLimits,  # after QueryLimits, which measures what it charges
         RejectNulCharacters,
     ],
 )

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     max_cost: int = Field(default=50_000, ge=0, description="Nodes a query may return.")
     max_body_bytes: int = Field(default=1024 * 1024, ge=0, description="413 above; 0: no limit.")
 
+    rate_limit_points: int = Field(
+        default=5000, ge=0, description="Points per caller per window; 0: no rate limit."
+    )
+    rate_limit_window_seconds: int = Field(default=3600, ge=1)
+
     # The HTTP endpoint.
     introspection: bool | None = Field(
         default=None, description="Allow __schema/__type; unset: on in development only."

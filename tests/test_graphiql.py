@@ -16,6 +16,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from db.migrate import upgrade
 from graph.app import create_app
 from graph.ide import STATIC_URL
 from marketgraph.settings import Settings
@@ -28,10 +29,11 @@ RESPONSE = ".graphiql-response .CodeMirror"
 
 @asynccontextmanager
 async def running_app(tmp_path: Path) -> AsyncIterator[Starlette]:
-    """The real app on an empty SQLite file: the IDE and introspection need no tables."""
+    """The real app on a migrated SQLite file (every operation spends rate-limit points)."""
     settings = Settings(database_url=databases.sqlite_url(tmp_path / "graph.db"), data_dir=tmp_path)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
+        await upgrade(app.state.engine)
         yield app
 
 

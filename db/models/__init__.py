@@ -3,6 +3,7 @@
 from db.models.auth import AuthSession, IdempotencyKey, LoginFailure, RefreshToken
 from db.models.comments import Comment
 from db.models.ledger import LedgerEntry, LedgerReason
+from db.models.limits import RateLimitBucket
 from db.models.markets import Market, MarketStatus, Outcome
 from db.models.positions import Position
 from db.models.users import Role, User
@@ -18,6 +19,7 @@ __all__ = [
     "MarketStatus",
     "Outcome",
     "Position",
+    "RateLimitBucket",
     "RefreshToken",
     "Role",
     "User",
