@@ -25,6 +25,8 @@ from graph import ide
 from graph.context import Context
 from graph.health import healthz, readyz
 from graph.http import RequestId
+from graph.observability.metrics import forget_this_worker, metrics
+from graph.observability.statements import count_statements
 from graph.schema import schema
 from graph.transport.endpoint import GraphQLHTTP
 from marketgraph.settings import Settings, get_settings
@@ -72,10 +74,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
     engine = create_engine(settings)
 
+    count_statements(engine)
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
         await engine.dispose()
+        forget_this_worker()
 
     app = Starlette(
         routes=[
@@ -88,6 +93,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 "/graphql", GraphQLWebSocket(engine=engine, settings=settings, keys=keys)
             ),
             Route("/healthz", healthz),
+            Route("/metrics", metrics),
             Route("/readyz", readyz),
             Mount(ide.STATIC_URL, StaticFiles(directory=ide.STATIC_DIR), name="graphiql-static"),
         ],

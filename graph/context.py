@@ -33,8 +33,10 @@ class Context:
     keys: SigningKeys
     viewer: Viewer | None
     request_id: str = ""
-    cost: int = 0  # nodes the operation may return (graph/limits), for rate limits and logs
+    cost: int | None = None  # nodes the operation may return, once measured (graph/limits)
     budget: Budget | None = None  # the caller's rate limit after this request paid (or not)
+    operation_type: str | None = None  # of the operation that ran (graph/observability)
+    operation_name: str | None = None
     reader: Reader = field(init=False)
     loaders: Loaders = field(init=False)
 

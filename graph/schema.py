@@ -21,6 +21,7 @@ from graph.markets.mutations import MarketMutations
 from graph.markets.queries import MarketQueries
 from graph.markets.types import Market, Outcome
 from graph.nodes import NodeQueries
+from graph.observability.extension import RecordOperation
 from graph.stakes.mutations import StakeMutations
 from graph.stakes.types import Position
 from graph.users.mutations import UserMutations
@@ -49,6 +50,7 @@ schema = Schema(
     types=[User, Market, Outcome, Position, Comment, LedgerEntry],
     extensions=[
         ReleaseReadConnection,
+        RecordOperation,
         ErrorCodes,
         SchemaDisclosure,
         QueryLimits,

@@ -27,6 +27,8 @@ from db.migrate import current_revision, head_revision, upgrade
 from db.models import Role
 from db.seed import SeedSizes, already_seeded, seed_database
 from db.transactions import writing
+from graph.observability.metrics import prepare_worker_processes
+from marketgraph.logs import logging_config
 from marketgraph.settings import Mode, Settings, get_settings
 
 app = typer.Typer(
@@ -294,6 +296,8 @@ def _run_server(
 ) -> None:
     host, port = host or settings.host, port or settings.port
     out.print(f"GraphiQL at http://{host}:{port}/graphql")
+    if workers > 1:
+        prepare_worker_processes()
     uvicorn.run(
         "graph.app:create_app",
         factory=True,
@@ -302,6 +306,8 @@ def _run_server(
         workers=workers if workers > 1 else None,
         reload=reload,
         log_level="info",
+        log_config=logging_config(),
+        access_log=False,  # the app logs one JSON line per GraphQL request instead
     )
 
 

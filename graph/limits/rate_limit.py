@@ -82,7 +82,7 @@ class RateLimits(SchemaExtension):
                 context.budget = await spend(
                     connection,
                     key=caller_key(context),
-                    points=points(context.cost, execution.operation_type),
+                    points=points(context.cost or 0, execution.operation_type),
                     limit=limit,
                     window=timedelta(seconds=context.settings.rate_limit_window_seconds),
                     now=utcnow(),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -14,6 +16,9 @@ from auth.viewer import UnauthenticatedError, Viewer, authenticate
 from graph import ide
 from graph.context import Context
 from graph.errors import ErrorCode
+from graph.observability.metrics import observe_pool
+from graph.observability.requests import RequestRecord, publish
+from graph.observability.statements import tallying
 from graph.schema import schema
 from graph.transport.caching import NO_STORE, cache_control, with_validators
 from graph.transport.media import ResponseMedia, accepted, wants_html
@@ -54,13 +59,22 @@ class GraphQLHTTP:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        response = await self.respond(request)
+        record = RequestRecord(request_id=scope.get("state", {}).get("request_id", ""))
+        started = time.perf_counter()
+        with tallying() as tally:
+            response = await self.respond(request, record)
+        record.duration = time.perf_counter() - started
+        record.status = response.status_code
+        record.statements = tally.statements
+        publish(record)
+        observe_pool(self.engine)
         await response(scope, receive, send)
 
-    async def respond(self, request: Request) -> Response:
+    async def respond(self, request: Request, record: RequestRecord) -> Response:
         """The response to one request; never raises for anything the client sent."""
         accept = request.headers.get("accept")
         if self._is_page_request(request, accept):
+            record.operation_type = "graphiql"
             return HTMLResponse(ide.graphiql_html())
         media = ResponseMedia.JSON
         try:
@@ -71,19 +85,25 @@ class GraphQLHTTP:
                 self.engine, self.keys, self.settings, request.headers.get("authorization")
             )
         except RequestError as refused:
+            record.error_codes = [refused.code.value]
             return refused_response(refused, media)
         except PersistedQueryNotFoundError as missing:
             status = 400 if media is ResponseMedia.GRAPHQL_RESPONSE else 200
             not_found = RequestError(status, str(missing), ErrorCode.PERSISTED_QUERY_NOT_FOUND)
+            record.error_codes = [not_found.code.value]
             return refused_response(not_found, media)
         except UnauthenticatedError as error:
             # 401 tells clients to refresh their token; the body still speaks GraphQL.
             challenge = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
             unauthenticated = RequestError(401, str(error), ErrorCode.UNAUTHENTICATED, challenge)
+            record.error_codes = [unauthenticated.code.value]
             return refused_response(unauthenticated, media)
+        record.operation_name = params.operation_name
+        record.user_id = None if viewer is None else viewer.user_id
         try:
-            return await self._execute(request, media, params, document, viewer)
+            return await self._execute(request, media, params, document, viewer, record)
         except RequestError as refused:
+            record.error_codes = [refused.code.value]
             return refused_response(refused, media)
 
     def _is_page_request(self, request: Request, accept: str | None) -> bool:
@@ -101,6 +121,7 @@ class GraphQLHTTP:
         params: GraphQLParams,
         document: Document,
         viewer: Viewer | None,
+        record: RequestRecord,
     ) -> Response:
         headers_out = Response()
         context = Context(
@@ -124,6 +145,10 @@ class GraphQLHTTP:
             raise _wrong_operation_type(error.operation_type) from None
         except CannotGetOperationTypeError as error:
             raise bad_request(error.as_http_error_reason()) from None
+        record.operation_type = context.operation_type or record.operation_type
+        record.operation_name = context.operation_name or record.operation_name
+        record.cost = context.cost
+        record.error_codes = [str((e.extensions or {}).get("code")) for e in result.errors or ()]
         status = result_status(result, media)
         headers = {name: value for name, value in headers_out.headers.items() if name in _PASSED_ON}
         headers["Vary"] = "Accept, Authorization"
