@@ -25,6 +25,7 @@ from auth.passwords import hash_password
 from db.engine import create_engine
 from db.migrate import current_revision, head_revision, upgrade
 from db.models import Role
+from db.money import CreditSupplyExhaustedError
 from db.seed import SeedSizes, already_seeded, seed_database
 from db.transactions import writing
 from marketgraph.settings import Mode, Settings, get_settings
@@ -95,7 +96,7 @@ def _one_line_errors(settings: Settings) -> Iterator[None]:
     """Turn expected failures (unreachable or unmigrated database) into one clear line."""
     try:
         yield
-    except CommandError as error:
+    except (CommandError, CreditSupplyExhaustedError) as error:
         _fail(str(error))
     except (OperationalError, InterfaceError, OSError, TypeError, ValueError) as error:
         # Connecting failed: no server, a bad socket, or URL options the driver rejects.

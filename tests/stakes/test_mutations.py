@@ -9,9 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.models import MarketStatus, Role
+from db.models import IdempotencyKey, MarketStatus, Role
+from db.money import IDEMPOTENCY_KEY_LIFETIME
 from graph.relay import to_global_id
 from tests import factories
 from tests.invariants import assert_money_adds_up
@@ -273,6 +275,57 @@ async def test_keys_are_per_user(client: httpx.AsyncClient, engine: AsyncEngine)
     assert alices["position"]["id"] != bobs["position"]["id"]
     assert bobs["position"]["user"] == {"id": bob.gid}
     assert bobs["market"]["volume"] == 20
+    await assert_money_adds_up(engine)
+
+
+async def age_key(engine: AsyncEngine, key: str, age: timedelta) -> None:
+    """Make an idempotency key look `age` old."""
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(IdempotencyKey)
+            .where(IdempotencyKey.key == key)
+            .values(created_at=datetime.now(UTC) - age)
+        )
+
+
+async def test_a_key_answers_for_24_hours_then_places_a_new_stake(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    bob = await factories.create_user(engine)
+    _, (yes, _) = await factories.create_market(engine, creator_id=bob)
+    alice = await sign_in(client, engine)
+    first = payload(await place(client, alice, yes, 100, key="daily"), "placeStake")
+
+    # a retry just inside the lifetime still answers with the original
+    await age_key(engine, "daily", IDEMPOTENCY_KEY_LIFETIME - timedelta(minutes=1))
+    within = payload(await place(client, alice, yes, 100, key="daily"), "placeStake")
+    # once the lifetime has passed, the key is free: a new stake, charged, that it now names
+    await age_key(engine, "daily", IDEMPOTENCY_KEY_LIFETIME + timedelta(seconds=1))
+    after = payload(await place(client, alice, yes, 100, key="daily"), "placeStake")
+    again = payload(await place(client, alice, yes, 100, key="daily"), "placeStake")
+
+    assert within == first
+    assert after["errors"] == []
+    assert after["position"]["id"] != first["position"]["id"]
+    assert again == after
+    assert (await money(client, alice, alice.user_id))["balance"] == 800
+    assert len((await database_state(engine))["idempotency_keys"]) == 1
+    await assert_money_adds_up(engine)
+
+
+async def test_keys_are_1_to_128_characters(client: httpx.AsyncClient, engine: AsyncEngine) -> None:
+    bob = await factories.create_user(engine)
+    _, (yes, _) = await factories.create_market(engine, creator_id=bob)
+    alice = await sign_in(client, engine)
+    before = await database_state(engine)
+
+    refused = [
+        user_errors(await place(client, alice, yes, 10, key=key), "placeStake")
+        for key in ("", "k" * 129)
+    ]
+    assert refused == [[("INVALID_INPUT", ["input", "idempotencyKey"])]] * 2
+    assert await database_state(engine) == before
+    assert outcome(await place(client, alice, yes, 10, key="k" * 128), "placeStake") == OK
     await assert_money_adds_up(engine)
 
 
