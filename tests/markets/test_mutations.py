@@ -20,7 +20,6 @@ from tests.invariants import assert_money_adds_up
 from tests.sessions import (
     ANONYMOUS,
     OK,
-    Session,
     database_state,
     log_in,
     money,
@@ -97,83 +96,6 @@ def positions(market: dict[str, Any]) -> list[tuple[int, int | None, str]]:
         (node["amount"], node["payout"], node["user"]["id"])
         for node in (edge["node"] for edge in market["positions"]["edges"])
     ]
-
-
-# -- who may do what ---------------------------------------------------------------------------
-
-ACTIONS = (
-    "create",
-    "edit description",
-    "edit question",
-    "close",
-    "resolve",
-    "cancel",
-)
-F, U = "FORBIDDEN", "UNAUTHENTICATED"
-PERMISSIONS = {
-    # role:        create  edit description  edit question  close  resolve  cancel
-    "anonymous": (U, U, U, U, U, U),
-    "member": (OK, F, F, F, F, F),
-    "creator": (OK, OK, OK, OK, OK, OK),
-    "moderator": (OK, OK, F, OK, OK, OK),
-    "admin": (OK, OK, F, OK, OK, OK),
-    # The suspended user created the markets: suspension outweighs ownership.
-    "suspended": (F, F, F, F, F, F),
-}
-
-
-async def actor(
-    client: httpx.AsyncClient, engine: AsyncEngine, role: str, creator_id: int
-) -> Session:
-    """The caller playing `role` towards markets made by `creator_id`."""
-    if role == "anonymous":
-        return ANONYMOUS
-    if role == "creator":
-        return await log_in(client, engine, creator_id)
-    if role == "suspended":
-        # The creator, suspended after signing in: it applies to the very next request.
-        session = await log_in(client, engine, creator_id)
-        await suspend(engine, creator_id)
-        return session
-    return await sign_in(client, engine, role=Role(role.upper()))
-
-
-@pytest.mark.parametrize(("role", "expected"), PERMISSIONS.items(), ids=list(PERMISSIONS))
-async def test_who_may_change_a_market(
-    client: httpx.AsyncClient, engine: AsyncEngine, role: str, expected: tuple[str, ...]
-) -> None:
-    # given a market of its own for each action, in the state the action needs, each with a
-    # stake of the creator only (so the creator may still edit and cancel)
-    creator = await factories.create_user(engine)
-    calls: list[tuple[str, str, dict[str, Any]]] = [("createMarket", CREATE, new_market())]
-    for field, document, state, change in (
-        ("updateMarket", UPDATE, "OPEN", {"description": "New detail."}),
-        ("updateMarket", UPDATE, "OPEN", {"question": "Will the bridge open before July?"}),
-        ("closeMarket", CLOSE, "OPEN", {}),
-        ("resolveMarket", RESOLVE, "CLOSED", {}),
-        ("cancelMarket", CANCEL, "OPEN", {}),
-    ):
-        market_id, (yes, _) = await market_in(engine, creator, state)
-        await factories.stake(
-            engine, user_id=creator, market_id=market_id, outcome_id=yes, amount=5
-        )
-        if field == "resolveMarket":
-            change = {"outcome": outcome_gid(yes)}
-        calls.append((field, document, {"id": market_gid(market_id)} | change))
-    caller = await actor(client, engine, role, creator)
-
-    # when the caller tries each of them
-    seen = []
-    for field, document, market_input in calls:
-        before = await database_state(engine)
-        result = outcome(await send(client, caller, document, {"i": market_input}), field)
-        seen.append(result)
-        # then a refused one writes nothing
-        if result != OK:
-            assert await database_state(engine) == before, field
-
-    assert dict(zip(ACTIONS, seen, strict=True)) == dict(zip(ACTIONS, expected, strict=True))
-    await assert_money_adds_up(engine)
 
 
 # -- createMarket ------------------------------------------------------------------------------

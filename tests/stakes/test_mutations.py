@@ -12,23 +12,20 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.models import IdempotencyKey, MarketStatus, Role
+from db.models import IdempotencyKey, MarketStatus
 from db.money import IDEMPOTENCY_KEY_LIFETIME
 from graph.relay import to_global_id
 from tests import factories
 from tests.invariants import assert_money_adds_up
 from tests.sessions import (
-    ANONYMOUS,
     OK,
     Session,
     database_state,
-    log_in,
     money,
     outcome,
     payload,
     send,
     sign_in,
-    suspend,
     user_errors,
 )
 
@@ -56,43 +53,6 @@ async def place(
 ) -> dict[str, Any]:
     """The response to placing a stake."""
     return await send(client, who, PLACE, stake_input(outcome_id, amount, key))
-
-
-@pytest.mark.parametrize(
-    ("role", "expected"),
-    [
-        ("anonymous", "UNAUTHENTICATED"),
-        ("member", OK),
-        ("creator", OK),
-        ("moderator", OK),
-        ("admin", OK),
-        ("suspended", "FORBIDDEN"),
-    ],
-)
-async def test_who_may_stake(
-    client: httpx.AsyncClient, engine: AsyncEngine, role: str, expected: str
-) -> None:
-    # given an open market and a caller in `role` (the suspended one created the market)
-    creator = await factories.create_user(engine)
-    _, (yes, _) = await factories.create_market(engine, creator_id=creator)
-    if role == "anonymous":
-        caller = ANONYMOUS
-    elif role in ("creator", "suspended"):
-        caller = await log_in(client, engine, creator)
-        if role == "suspended":
-            await suspend(engine, creator)
-    else:
-        caller = await sign_in(client, engine, role=Role(role.upper()))
-    before = await database_state(engine)
-
-    # when they stake
-    result = outcome(await place(client, caller, yes, 10), "placeStake")
-
-    # then only the signed-in and active may, and a refusal writes nothing
-    assert result == expected
-    if result != OK:
-        assert await database_state(engine) == before
-    await assert_money_adds_up(engine)
 
 
 async def test_a_stake_debits_the_balance_into_a_new_position(
