@@ -10,7 +10,13 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
-from auth.accounts import email_key, insert_user, registration_problems, taken_problems
+from auth.accounts import (
+    email_key,
+    insert_user,
+    lost_race_problem,
+    registration_problems,
+    taken_problems,
+)
 from auth.passwords import hash_password, needs_rehash, verify_password
 from auth.sessions import SessionTokens, end_session, rotate, start_session
 from auth.throttle import account_key, claim_attempt, forget_failures
@@ -103,13 +109,6 @@ async def _signed_in(context: Context, tokens: SessionTokens) -> AuthPayload:
     return AuthPayload(access_token=access, refresh_token=tokens.refresh_token, user=user)
 
 
-def _taken(error: IntegrityError) -> Problem:
-    """Which unique constraint a racing registration lost on."""
-    if "email" in str(error.orig):
-        return Problem(ProblemCode.EMAIL_TAKEN, "That email is registered.", ("input", "email"))
-    return Problem(ProblemCode.USERNAME_TAKEN, "That username is taken.", ("input", "username"))
-
-
 _SIGNUPS_CLOSED = Problem(
     ProblemCode.INVALID_INPUT,
     "Sign-ups are closed: the community has issued every credit it may (see the README).",
@@ -158,7 +157,7 @@ class AccountMutations:
                 )
                 tokens = await start_session(db, context.settings, user_id=user_id)
         except IntegrityError as error:
-            return _failed(_taken(error))
+            return _failed(lost_race_problem(error, prefix=("input",)))
         except CreditSupplyExhaustedError:
             return _failed(_SIGNUPS_CLOSED)
         return await _signed_in(context, tokens)

@@ -53,18 +53,6 @@ async def test_overspending_is_refused_by_the_database(engine: AsyncEngine) -> N
         assert await connection.scalar(select(func.count()).select_from(LedgerEntry)) == 1
 
 
-async def test_usernames_are_unique_ignoring_case(engine: AsyncEngine) -> None:
-    await factories.create_user(engine, username="alice", email="alice@example.com")
-    with pytest.raises(IntegrityError):
-        await factories.create_user(engine, username="ALICE", email="other@example.com")
-
-
-async def test_emails_are_unique_ignoring_case(engine: AsyncEngine) -> None:
-    await factories.create_user(engine, username="alice", email="Alice@Example.com")
-    with pytest.raises(IntegrityError):
-        await factories.create_user(engine, username="bob", email="alice@example.COM")
-
-
 GRANT = """
 mutation ($user: ID!, $amount: Int!) {
   grantCredits(input: {user: $user, amount: $amount}) { user { balance } errors { code field } }
