@@ -19,7 +19,7 @@ from db.models import (
     Role,
     User,
 )
-from db.money import CreditSupplyExhaustedError, Movement, move_credits
+from db.money import CreditSupplyExhaustedError, Movement, cancel, move_credits, resolve
 from graph.relay import to_global_id
 from tests import factories
 from tests.invariants import assert_money_adds_up
@@ -168,3 +168,29 @@ async def test_a_resolved_market_must_name_its_winner(engine: AsyncEngine) -> No
             await connection.execute(
                 update(Market).where(Market.id == market_id).values(status=MarketStatus.RESOLVED)
             )
+
+
+async def test_a_market_is_settled_once_even_by_callers_that_skip_its_lock(
+    engine: AsyncEngine,
+) -> None:
+    # given a closed market with stakes on both sides, resolved once
+    alice = await factories.create_user(engine)
+    bob = await factories.create_user(engine)
+    market_id, (yes, no) = await factories.create_market(
+        engine, creator_id=alice, status=MarketStatus.CLOSED
+    )
+    await factories.stake(engine, user_id=alice, market_id=market_id, outcome_id=yes, amount=30)
+    await factories.stake(engine, user_id=bob, market_id=market_id, outcome_id=no, amount=70)
+    async with engine.begin() as connection:
+        assert await resolve(connection, market_id=market_id, winning_outcome_id=yes)
+    after_first = await database_state(engine)
+
+    # when it is resolved and cancelled again, with no state check before
+    async with engine.begin() as connection:
+        again = await resolve(connection, market_id=market_id, winning_outcome_id=no)
+        cancelled = await cancel(connection, market_id=market_id)
+
+    # then neither does anything
+    assert (again, cancelled) == (False, False)
+    assert await database_state(engine) == after_first
+    await assert_money_adds_up(engine)

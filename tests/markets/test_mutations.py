@@ -15,6 +15,7 @@ from db.base import utcnow
 from db.models import MarketStatus, Role
 from graph.markets.rules import years_later
 from graph.relay import to_global_id
+from marketgraph.settings import Settings
 from tests import factories
 from tests.invariants import assert_money_adds_up
 from tests.sessions import (
@@ -26,6 +27,7 @@ from tests.sessions import (
     outcome,
     payload,
     send,
+    serving,
     sign_in,
     suspend,
     user_errors,
@@ -791,6 +793,33 @@ async def test_resolve_and_cancel_racing_settle_a_market_once(
         paid = [payout for _, payout, _ in positions(winner["market"])]
         assert paid == ([100, 0] if results[0] == OK else [30, 70])
     await assert_money_adds_up(engine)
+
+
+async def test_more_owners_acting_at_once_than_the_pool_holds_all_get_through(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    # given a server whose pool holds two connections, and six creators with an open market each
+    small_pool = settings.model_copy(
+        update={"db_pool_size": 2, "db_max_overflow": 0, "db_pool_timeout": 20.0}
+    )
+    creators = [await factories.create_user(engine) for _ in range(6)]
+    markets = [(await market_in(engine, creator, "OPEN"))[0] for creator in creators]
+    async with serving(small_pool) as http:
+        sessions = [await log_in(http, engine, creator) for creator in creators]
+
+        # when each closes their market at the same moment (the owner check reads, then the
+        # close writes: a request holding a read connection while waiting for a write one would
+        # starve the pool and time out)
+        bodies = await asyncio.gather(
+            *(
+                send(http, session, CLOSE, {"i": {"id": market_gid(market)}})
+                for session, market in zip(sessions, markets, strict=True)
+            )
+        )
+
+    # then every one of them closed
+    assert [outcome(body, "closeMarket") for body in bodies] == [OK] * len(creators)
+    assert {body["data"]["closeMarket"]["market"]["status"] for body in bodies} == {"CLOSED"}
 
 
 async def test_markets_with_the_same_stakers_resolve_at_the_same_time(
