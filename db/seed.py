@@ -1,6 +1,6 @@
 """Deterministic demo and benchmark data, inserted in batches with a progress bar.
 
-Every credit still moves through db/money.py, so the ledger invariants hold for seeded data.
+Every credit still moves through db/money/, so the ledger invariants hold for seeded data.
 """
 
 from __future__ import annotations

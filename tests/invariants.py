@@ -86,7 +86,8 @@ async def assert_money_adds_up(engine: AsyncEngine) -> None:
         )
         assert bad_volumes == 0, "volume != sum(pools)"
 
-        # A CHECK constraint keeps these, but the invariant must hold whatever the schema says.
+        # Whether a position is settled is its market's status, in another table: no CHECK can
+        # say it, so only this test does. The resolution CHECK of markets is asserted here too.
         paid_while_open_or_unpaid_when_settled = await connection.scalar(
             select(func.count())
             .select_from(Position)

@@ -69,7 +69,7 @@ class Market(Base):
     resolved_at: Mapped[datetime | None]
     # The markets <-> outcomes cycle is broken by adding its key after both tables exist.
     resolution_id: Mapped[int | None] = mapped_column(index=True)
-    # Credits staked on all outcomes, kept by db/money.py in the stake's transaction.
+    # Credits staked on all outcomes, kept by db/money/ in the stake's transaction.
     volume: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
@@ -88,5 +88,5 @@ class Outcome(Base):
     market_id: Mapped[int] = mapped_column(ForeignKey("markets.id"))
     sort_order: Mapped[int]
     label: Mapped[str] = mapped_column(String(100))
-    # Credits staked on this outcome, kept by db/money.py in the stake's transaction.
+    # Credits staked on this outcome, kept by db/money/ in the stake's transaction.
     pool: Mapped[int] = mapped_column(BigInteger, default=0)

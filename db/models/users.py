@@ -45,6 +45,6 @@ class User(Base):
     )
     suspended: Mapped[bool] = mapped_column(default=False)
     balance: Mapped[int] = mapped_column(BigInteger, default=0)
-    # Payouts minus stakes over settled positions, kept by db/money.py for ordering by profit.
+    # Payouts minus stakes over settled positions, kept by db/money/ for ordering by profit.
     profit: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

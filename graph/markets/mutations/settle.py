@@ -1,4 +1,4 @@
-"""resolveMarket and cancelMarket: the end of a market, where db/money.py pays it out."""
+"""resolveMarket and cancelMarket: the end of a market, where db/money/ pays it out."""
 
 from __future__ import annotations
 
