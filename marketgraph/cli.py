@@ -1,4 +1,5 @@
-"""The `marketgraph` command line: serve, demo, migrate, seed, create-admin, export-schema."""
+"""The `marketgraph` command line: serve, demo, migrate, seed, create-admin, prune and
+export-schema."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ from auth.passwords import hash_password
 from db.engine import create_engine
 from db.migrate import current_revision, head_revision, upgrade
 from db.models import Role
+from db.money import CreditSupplyExhaustedError
+from db.prune import Pruned
+from db.prune import prune as prune_rows
 from db.seed import SeedSizes, already_seeded, seed_database
 from db.transactions import writing
 from graph.observability.metrics import prepare_worker_processes
@@ -97,7 +101,7 @@ def _one_line_errors(settings: Settings) -> Iterator[None]:
     """Turn expected failures (unreachable or unmigrated database) into one clear line."""
     try:
         yield
-    except CommandError as error:
+    except (CommandError, CreditSupplyExhaustedError) as error:
         _fail(str(error))
     except (OperationalError, InterfaceError, OSError, TypeError, ValueError) as error:
         # Connecting failed: no server, a bad socket, or URL options the driver rejects.
@@ -233,6 +237,28 @@ async def _create_admin(settings: Settings, username: str, email: str, password:
                 password_hash=hash_password(password),
                 role=Role.ADMIN,
             )
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def prune() -> None:
+    """Delete old sign-in failures, dead refresh tokens and sessions, expired stake keys."""
+    settings = _settings()
+    with _one_line_errors(settings):
+        pruned = asyncio.run(_prune(settings))
+    out.print(
+        f"pruned {pruned.login_failures} login failures, {pruned.refresh_tokens} refresh tokens, "
+        f"{pruned.sessions} sessions, {pruned.idempotency_keys} idempotency keys"
+    )
+
+
+async def _prune(settings: Settings) -> Pruned:
+    await _require_migrated(settings)
+    engine = create_engine(settings)
+    try:
+        async with writing(engine) as connection:
+            return await prune_rows(connection, settings)
     finally:
         await engine.dispose()
 

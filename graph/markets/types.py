@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 from strawberry import UNSET
 
-from db.base import AnyRow, utcnow
+from db.base import AnyRow
+from db.lifecycle import effective_status
 from db.models import MarketStatus
 from db.tables import comments, positions
 from graph.comments import types as comment_types
@@ -37,13 +38,6 @@ OUTCOME_POSITIONS = SortKey.of(
 MARKET_COMMENTS = SortKey.of(
     "market.comments", "createdAt", comments.c.created_at, descending=False
 )
-
-
-def effective_status(status: MarketStatus, closes_at: datetime) -> MarketStatus:
-    """The status readers see: an OPEN market past `closes_at` is CLOSED."""
-    if status is MarketStatus.OPEN and closes_at <= utcnow():
-        return MarketStatus.CLOSED
-    return status
 
 
 @strawberry.type(description="A question about the future that people stake credits on.")

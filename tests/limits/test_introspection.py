@@ -6,7 +6,7 @@ import httpx
 from pydantic import SecretStr
 
 from marketgraph.settings import Mode, Settings
-from tests.auth_helpers import serving
+from tests.sessions import serving
 
 INTROSPECTION = "{ __schema { queryType { name } } }"
 TYPO = "{ markts(first: 1) { totalCount } }"

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from marketgraph.settings import Settings
-from tests.auth_helpers import serving
+from tests.sessions import serving
 from tests.statements import StatementCounter
 
 NESTED = (

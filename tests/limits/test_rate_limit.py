@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.models import RateLimitBucket
 from marketgraph.settings import Settings
-from tests.auth_helpers import row_counts, serving, signed_in
 from tests.servers import running_server
+from tests.sessions import row_counts, serving, sign_in
 
 REGISTER = (
     'mutation { register(input: {username: "late", email: "late@example.com",'
@@ -79,7 +79,7 @@ async def test_over_budget_is_429_with_retry_after_and_runs_nothing(
 
 async def test_each_caller_has_its_own_budget(settings: Settings, engine: AsyncEngine) -> None:
     async with serving(limited(settings, 5)) as http:
-        tokens = await signed_in(http, engine, "own_budget")  # login costs the address 2
+        tokens = await sign_in(http, engine, username="own_budget")  # login costs the address 2
         spent_by_user = [await post(http, BUDGET, tokens.access) for _ in range(5)]
         refused_user = await post(http, BUDGET, tokens.access)
         anonymous = await post(http, BUDGET)

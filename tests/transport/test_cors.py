@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from marketgraph.settings import Settings
-from tests.auth_helpers import serving
+from tests.sessions import serving
 
 APP = "https://app.example"
 PREFLIGHT = {

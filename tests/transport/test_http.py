@@ -6,7 +6,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.auth_helpers import row_counts
+from tests.sessions import row_counts
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 QUERY = "{ markets(first: 1) { totalCount } }"

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from marketgraph.settings import Settings
-from tests.auth_helpers import serving, signed_in
+from tests.sessions import serving, sign_in
 from tests.transport.test_http import GRAPHQL_RESPONSE, code_of
 
 QUERY = "{ markets(first: 1) { totalCount } }"
@@ -118,7 +118,7 @@ async def test_signed_in_answers_are_private_and_posts_are_not_stored(
     client: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
     await client.post("/graphql", json={"query": QUERY, "extensions": apq(QUERY)})
-    tokens = await signed_in(client, engine, "cache_reader")
+    tokens = await sign_in(client, engine, username="cache_reader")
     private = await client.get(
         "/graphql",
         params=by_hash_over_get(QUERY),

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from marketgraph.settings import Settings
-from tests.auth_helpers import row_counts, serving
+from tests.sessions import row_counts, serving
 from tests.transport.test_http import REGISTER, code_of
 
 
