@@ -88,6 +88,33 @@ async def test_aliases_are_limited(client: httpx.AsyncClient) -> None:
     )
 
 
+async def test_aliases_count_at_every_level_and_inside_introspection(
+    client: httpx.AsyncClient,
+) -> None:
+    nested = (
+        "{ markets { edges { node { " + " ".join(f"q{i}: question" for i in range(31)) + " } } } }"
+    )
+    introspection = (
+        "{ __schema { " + " ".join(f"t{i}: types {{ name }}" for i in range(31)) + " } }"
+    )
+    for query in (nested, introspection):
+        extensions = too_complex(await post(client, query))
+        assert (extensions["measure"], extensions["measured"]) == ("aliases", 31)
+
+
+async def test_fragments_spread_twice_per_level_are_measured_once(
+    client: httpx.AsyncClient,
+) -> None:
+    # 2^30 spreads of the innermost fragment: walking each spread would never finish.
+    levels = 30
+    fragments = " ".join(
+        f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)
+    )
+    query = f"{{ ...F0 }} {fragments} fragment F{levels} on Query {{ markets {{ totalCount }} }}"
+    extensions = too_complex(await post(client, query))
+    assert (extensions["measure"], extensions["measured"]) == ("cost", 2**levels * 20)
+
+
 async def test_tokens_are_limited_while_parsing(client: httpx.AsyncClient) -> None:
     body = await post(client, "{ " + "__typename " * 10_001 + "}")
     extensions = too_complex(body)
@@ -97,8 +124,9 @@ async def test_tokens_are_limited_while_parsing(client: httpx.AsyncClient) -> No
 @pytest.mark.parametrize(
     ("query", "variables", "cost"),
     [
-        # Page sizes multiply down nested connections: 100 markets, 100 x 10 positions.
-        (NESTED, {}, 100 + 100 * 10),
+        # Page sizes multiply down nested connections and node lists: 100 markets, each with
+        # at most 10 outcomes of 10 positions.
+        (NESTED, {}, 100 + 100 * (10 + 10 * 10)),
         # The default page size is 20.
         ("{ markets { edges { node { id } } } }", {}, 20),
         # Variables decide page sizes, defaults included.
@@ -111,6 +139,25 @@ async def test_tokens_are_limited_while_parsing(client: httpx.AsyncClient) -> No
             " edges { node { comments(first: 3) { totalCount } } } }",
             {},
             2 * (5 + 5 * 3),
+        ),
+        # A variable's whole-number float is the Int execution will use.
+        ("query ($n: Int) { markets(first: $n) { totalCount } }", {"n": 100.0}, 100),
+        # nodes(ids) returns one node per id; fragments on the Node interface count inside.
+        (
+            "query ($ids: [ID!]!) { nodes(ids: $ids) { ... on Node { ... on Market {"
+            " positions(first: 50) { totalCount } } } } }",
+            {"ids": ["a", "b", "c"]},
+            3 + 3 * 50,
+        ),
+        # Skipped or not included, by literal or variable, a field costs nothing.
+        (
+            "query ($no: Boolean = false, $yes: Boolean = true) {"
+            " a: markets(first: 9) @include(if: false) { totalCount }"
+            " b: markets(first: 9) @include(if: $no) { totalCount }"
+            " c: markets(first: 9) @skip(if: $yes) { totalCount }"
+            " d: markets(first: 9) @include(if: $yes) { totalCount } }",
+            {},
+            9,
         ),
         # A skipped field costs nothing.
         (
