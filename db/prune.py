@@ -1,5 +1,6 @@
 """Deleting rows nothing will read again: old sign-in failures, dead refresh tokens and
-sessions, expired idempotency keys (`marketgraph prune`, run from cron or a timer)."""
+sessions, expired idempotency keys and rate-limit windows (`marketgraph prune`, run from cron
+or a timer)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.base import utcnow
-from db.models import AuthSession, IdempotencyKey, LoginFailure, RefreshToken
+from db.models import AuthSession, IdempotencyKey, LoginFailure, RateLimitBucket, RefreshToken
 from db.money import IDEMPOTENCY_KEY_LIFETIME
 from marketgraph.settings import Settings
 
@@ -23,6 +24,7 @@ class Pruned:
     refresh_tokens: int
     sessions: int
     idempotency_keys: int
+    rate_limit_buckets: int
 
 
 async def prune(db: AsyncConnection, settings: Settings, now: datetime | None = None) -> Pruned:
@@ -35,7 +37,8 @@ async def prune(db: AsyncConnection, settings: Settings, now: datetime | None = 
     - sessions left without tokens: revoked, or whose last token expired (their access tokens,
       shorter-lived, expired before it). A deleted session's access tokens get 401, as a
       revoked one's do;
-    - idempotency keys older than their lifetime (they no longer answer retries).
+    - idempotency keys older than their lifetime (they no longer answer retries);
+    - rate-limit buckets whose window ended (the caller's next request starts a new one).
     """
     now = now or utcnow()
     failures = await db.execute(
@@ -55,4 +58,14 @@ async def prune(db: AsyncConnection, settings: Settings, now: datetime | None = 
     keys = await db.execute(
         delete(IdempotencyKey).where(IdempotencyKey.created_at <= now - IDEMPOTENCY_KEY_LIFETIME)
     )
-    return Pruned(failures.rowcount, tokens.rowcount, sessions.rowcount, keys.rowcount)
+    window = timedelta(seconds=settings.rate_limit_window_seconds)
+    buckets = await db.execute(
+        delete(RateLimitBucket).where(RateLimitBucket.window_start <= now - window)
+    )
+    return Pruned(
+        failures.rowcount,
+        tokens.rowcount,
+        sessions.rowcount,
+        keys.rowcount,
+        buckets.rowcount,
+    )

@@ -34,7 +34,13 @@ from marketgraph.settings import Settings, get_settings
 logger = logging.getLogger("marketgraph")
 
 # What a browser app on another origin may send and read (besides the CORS-safe ones).
-CORS_REQUEST_HEADERS = ["authorization", "content-type", "x-request-id", "apollo-require-preflight"]
+CORS_REQUEST_HEADERS = [
+    "authorization",
+    "content-type",
+    "x-request-id",
+    "apollo-require-preflight",
+    "x-apollo-operation-name",
+]
 CORS_RESPONSE_HEADERS = ["x-request-id", "retry-after", "etag"]
 
 

@@ -35,6 +35,7 @@ class Context:
     request_id: str = ""
     cost: int | None = None  # nodes the operation may return, once measured (graph/limits)
     budget: Budget | None = None  # the caller's rate limit after this request paid (or not)
+    cacheable: bool = True  # False once a resolver reads something only this caller may see
     operation_type: str | None = None  # of the operation that ran (graph/observability)
     operation_name: str | None = None
     reader: Reader = field(init=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 
 from graphql import GraphQLError
@@ -12,6 +13,9 @@ from strawberry.types import ExecutionContext
 from graph.errors import ErrorCode
 
 logger = logging.getLogger("marketgraph.errors")
+
+# graphql-core's "Did you mean …?" hints, wherever they sit in a message.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
 def unexpected(error: GraphQLError) -> bool:
@@ -45,6 +49,31 @@ def log_unexpected(errors: list[GraphQLError], execution_context: ExecutionConte
             )
 
 
+def internal_error(request_id: str, *, path: object = None, nodes: object = None) -> GraphQLError:
+    """What the client sees of a bug: the request id to quote, nothing else."""
+    return GraphQLError(
+        f"Internal server error (request {request_id}).",
+        nodes=nodes,  # type: ignore[arg-type]
+        path=path,  # type: ignore[arg-type]
+        extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id},
+    )
+
+
+def finished(error: GraphQLError, *, request_id: str, suggestions: bool) -> GraphQLError:
+    """An error as it may leave: coded, masked when unexpected, without name suggestions if off.
+
+    What is left without a code failed on the caller's input: variables that do not coerce
+    to their types (graphql-core reports those after validation).
+    """
+    if unexpected(error):
+        # The message, stack and SQL stay in the log; the client gets the request id.
+        return internal_error(request_id, path=error.path, nodes=error.nodes)
+    _tag([error], ErrorCode.BAD_USER_INPUT)
+    if not suggestions:
+        error.message = _SUGGESTION.sub("", error.message)
+    return error
+
+
 class ErrorCodes(SchemaExtension):
     """Codes parse and validation errors, codes the rest BAD_USER_INPUT, masks the unexpected."""
 
@@ -59,23 +88,10 @@ class ErrorCodes(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
+        context = self.execution_context.context
         if result is not None and result.errors:
-            result.errors = [self._coded(error) for error in result.errors]
-
-    def _coded(self, error: GraphQLError) -> GraphQLError:
-        if unexpected(error):
-            request_id = getattr(self.execution_context.context, "request_id", "")
-            # The message, stack and SQL stay in the log; the client gets the request id.
-            return GraphQLError(
-                f"Internal server error (request {request_id}).",
-                nodes=error.nodes,
-                path=error.path,
-                extensions={
-                    "code": ErrorCode.INTERNAL_SERVER_ERROR.value,
-                    "requestId": request_id,
-                },
-            )
-        # What is left without a code failed on the caller's input: variables that do not
-        # coerce to their types (graphql-core reports those after validation).
-        _tag([error], ErrorCode.BAD_USER_INPUT)
-        return error
+            suggestions = context.settings.field_suggestions_shown
+            result.errors = [
+                finished(error, request_id=context.request_id, suggestions=suggestions)
+                for error in result.errors
+            ]

@@ -32,6 +32,7 @@ from db.prune import prune as prune_rows
 from db.seed import SeedSizes, already_seeded, seed_database
 from db.transactions import writing
 from graph.observability.metrics import prepare_worker_processes
+from graph.transport.persisted import TrustedDocuments
 from marketgraph.logs import logging_config
 from marketgraph.settings import Mode, Settings, get_settings
 
@@ -61,10 +62,13 @@ def _safe_url(url: str) -> str:
 
 
 def _require_signing_keys(settings: Settings) -> None:
-    """Refuse to serve without a usable token-signing key (production needs a secret)."""
+    """Refuse to serve without a usable token-signing key (production needs a secret), or
+    with a trusted-documents manifest that cannot be read."""
     try:
         load_keys(settings)
-    except KeyConfigurationError as error:
+        if settings.trusted_documents is not None:
+            TrustedDocuments(settings.trusted_documents)
+    except (KeyConfigurationError, ValueError) as error:
         _fail(str(error))
 
 
@@ -243,13 +247,15 @@ async def _create_admin(settings: Settings, username: str, email: str, password:
 
 @app.command()
 def prune() -> None:
-    """Delete old sign-in failures, dead refresh tokens and sessions, expired stake keys."""
+    """Delete old sign-in failures, dead refresh tokens and sessions, expired stake keys and
+    rate-limit windows."""
     settings = _settings()
     with _one_line_errors(settings):
         pruned = asyncio.run(_prune(settings))
     out.print(
         f"pruned {pruned.login_failures} login failures, {pruned.refresh_tokens} refresh tokens, "
-        f"{pruned.sessions} sessions, {pruned.idempotency_keys} idempotency keys"
+        f"{pruned.sessions} sessions, {pruned.idempotency_keys} idempotency keys, "
+        f"{pruned.rate_limit_buckets} rate-limit windows"
     )
 
 

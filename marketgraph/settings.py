@@ -84,8 +84,8 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default=[], description='Origins allowed by CORS, as JSON: ["https://app.example"].'
     )
-    persisted_query_cache_size: int = Field(
-        default=10_000, ge=1, description="Automatic persisted queries kept per worker."
+    persisted_query_cache_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=1, description="Characters of APQ documents kept per worker."
     )
     trusted_documents: Path | None = Field(
         default=None, description="A manifest {hash: document}; when set, only these run."

@@ -1,4 +1,4 @@
-"""Rate-limit budgets shared by every worker (PostgreSQL; SQLite keeps them in memory)."""
+"""Rate-limit budgets, in the database so that every worker and restart shares them."""
 
 from __future__ import annotations
 

@@ -20,14 +20,16 @@ def cache_control(request: Request, *, by_hash: bool, anonymous: bool, max_age: 
     """
     if not anonymous:
         return PRIVATE
-    if request.method == "GET" and by_hash and max_age > 0:
+    if request.method in ("GET", "HEAD") and by_hash and max_age > 0:
         return f"public, max-age={max_age}"
     return NO_STORE
 
 
 def with_validators(request: Request, response: Response) -> Response:
     """Adds an ETag to a cacheable response, answering 304 when the client already has it."""
-    etag = '"' + hashlib.sha256(bytes(response.body)).hexdigest()[:32] + '"'
+    # The media type is part of the representation: each gets its own tag.
+    digest = hashlib.sha256(response.headers.get("content-type", "").encode() + response.body)
+    etag = f'"{digest.hexdigest()[:32]}"'
     response.headers["ETag"] = etag
     candidates = {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}
     if etag in candidates or f"W/{etag}" in candidates or "*" in candidates:

@@ -36,7 +36,7 @@ def media_type(header: str | None) -> str:
 
 async def read_params(request: Request, *, max_body_bytes: int) -> GraphQLParams:
     """The request's parameters, or RequestError saying what is wrong with it."""
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _from_query_string(request.query_params)
     content_type = media_type(request.headers.get("content-type"))
     if content_type not in JSON_TYPES:

@@ -29,22 +29,25 @@ def sha256_hex(query: str) -> str:
 
 @dataclass(frozen=True)
 class Document:
-    """The text to run, and whether it was named by hash only (cacheable over GET)."""
+    """The text to run, whether it was named by hash only (cacheable over GET), and the hash
+    to remember it by once it has run."""
 
     query: str
     by_hash: bool
+    new_hash: str | None = None
 
 
 class AutomaticPersistedQueries:
     """Apollo's protocol: a hash alone runs a known query; hash + query registers it.
 
-    Like Apollo Server's default, the store is a bounded in-memory LRU per worker: a
-    worker that has not seen a hash answers PersistedQueryNotFoundError and the client sends
-    the text once more, which registers it there too.
+    Like Apollo Server's default, the store is an in-memory LRU per worker, bounded in
+    characters: a worker that has not seen a hash answers PersistedQueryNotFound and the
+    client sends the text once more, which registers it there too. Only documents that
+    parsed, validated and passed the limits are remembered.
     """
 
     def __init__(self, size: int) -> None:
-        self._queries: LRUCache[str, str] = LRUCache(maxsize=size)
+        self._queries: LRUCache[str, str] = LRUCache(maxsize=size, getsizeof=len)
 
     def document(self, params: GraphQLParams) -> Document:
         """The query to run for `params`, registering a new one."""
@@ -58,8 +61,12 @@ class AutomaticPersistedQueries:
             return Document(query, by_hash=True)
         if sha256_hex(params.query) != hash_:
             raise bad_request("provided sha does not match query")
-        self._queries[hash_] = params.query
-        return Document(params.query, by_hash=False)
+        return Document(params.query, by_hash=False, new_hash=hash_)
+
+    def remember(self, document: Document) -> None:
+        """Registers a document that ran (a text over the whole store's size is not kept)."""
+        if document.new_hash is not None and len(document.query) <= self._queries.maxsize:
+            self._queries[document.new_hash] = document.query
 
 
 class TrustedDocuments:
@@ -71,16 +78,16 @@ class TrustedDocuments:
     """
 
     def __init__(self, manifest: Path) -> None:
-        entries = orjson.loads(manifest.read_bytes())
+        try:
+            entries = orjson.loads(manifest.read_bytes())
+        except (OSError, orjson.JSONDecodeError) as error:
+            raise ValueError(f"{manifest}: cannot read the trusted documents: {error}") from None
         if not isinstance(entries, dict) or not all(
             isinstance(key, str) and isinstance(value, str) for key, value in entries.items()
         ):
             raise ValueError(f"{manifest}: expected a JSON object of hash → document")
         self._by_id: dict[str, str] = {key.lower(): value for key, value in entries.items()}
         self._by_text_hash = {sha256_hex(text) for text in self._by_id.values()}
-
-    def __len__(self) -> int:
-        return len(self._by_id)
 
     def document(self, params: GraphQLParams) -> Document:
         """The listed document `params` names; anything else is refused."""
@@ -97,6 +104,9 @@ class TrustedDocuments:
             "This server runs only trusted documents; send a documentId from its manifest.",
             ErrorCode.BAD_REQUEST,
         )
+
+    def remember(self, document: Document) -> None:
+        """Nothing to learn: the manifest is the whole list."""
 
 
 def _plain(params: GraphQLParams) -> Document:

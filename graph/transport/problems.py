@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from graph.errors import ErrorCode
 
 
-@dataclass(frozen=True)
 class RequestError(Exception):
     """A request that is not a well-formed GraphQL request (or may not run), as a coded error."""
 
-    status: int
-    message: str
-    code: ErrorCode = ErrorCode.BAD_REQUEST
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return self.message
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        code: ErrorCode = ErrorCode.BAD_REQUEST,
+        headers: Mapping[str, str] | None = None,
+        **extensions: object,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.headers = dict(headers or {})
+        self.extensions = extensions
 
 
 def bad_request(message: str) -> RequestError:

@@ -72,7 +72,11 @@ def graphql_response(
 
 def refused_response(refused: RequestError, media: ResponseMedia) -> Response:
     """A request refused before GraphQL ran: its status, and the error as a GraphQL document."""
-    error = GraphQLError(refused.message, extensions={"code": refused.code.value})
+    error = GraphQLError(
+        refused.message, extensions={"code": refused.code.value, **refused.extensions}
+    )
+    # Never cached, not even a 200 PersistedQueryNotFound, or a CDN would keep answering it.
+    headers = {**refused.headers, "Cache-Control": "no-store"}
     return graphql_response(
-        {"errors": [error.formatted]}, status=refused.status, media=media, headers=refused.headers
+        {"errors": [error.formatted]}, status=refused.status, media=media, headers=headers
     )

@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import Update, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.models import AuthSession, IdempotencyKey, LoginFailure, RefreshToken
+from db.models import AuthSession, IdempotencyKey, LoginFailure, RateLimitBucket, RefreshToken
 from db.money import IDEMPOTENCY_KEY_LIFETIME
 from graph.relay import to_global_id
 from tests import factories
@@ -40,7 +40,7 @@ async def counts(engine: AsyncEngine) -> dict[str, int]:
         return {
             model.__tablename__: await connection.scalar(select(func.count()).select_from(model))
             or 0
-            for model in (LoginFailure, RefreshToken, AuthSession, IdempotencyKey)
+            for model in (LoginFailure, RefreshToken, AuthSession, IdempotencyKey, RateLimitBucket)
         }
 
 
@@ -94,6 +94,13 @@ async def test_prune_deletes_what_no_longer_counts_and_keeps_reuse_detection(
         .where(IdempotencyKey.key == "old")
         .values(created_at=datetime.now(UTC) - IDEMPOTENCY_KEY_LIFETIME - timedelta(seconds=1)),
     )
+    # and the anonymous callers' rate-limit window, which ended
+    await age(
+        engine,
+        update(RateLimitBucket)
+        .where(RateLimitBucket.key.startswith("ip:"))
+        .values(window_start=LONG_AGO),
+    )
     before = await counts(engine)
 
     # when the database is pruned
@@ -102,13 +109,15 @@ async def test_prune_deletes_what_no_longer_counts_and_keeps_reuse_detection(
     # then exactly the dead rows are gone
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        "pruned 1 login failures, 2 refresh tokens, 2 sessions, 1 idempotency keys"
+        "pruned 1 login failures, 2 refresh tokens, 2 sessions, 1 idempotency keys, "
+        "1 rate-limit windows"
     )
     assert await counts(engine) == {
         "login_failures": before["login_failures"] - 1,
         "refresh_tokens": before["refresh_tokens"] - 2,
         "auth_sessions": before["auth_sessions"] - 2,
         "idempotency_keys": before["idempotency_keys"] - 1,
+        "rate_limit_buckets": before["rate_limit_buckets"] - 1,
     }
     # and alice's live session still works, and still knows its rotated token when reused
     assert (await viewer(client, rotated))["username"] == "alice"

@@ -57,3 +57,24 @@ async def test_production_can_allow_them_explicitly(settings: Settings) -> None:
     assert schema.json() == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
     assert "Did you mean" in typo.json()["errors"][0]["message"]
     assert page.headers["content-type"].startswith("text/html")
+
+
+async def test_production_strips_suggestions_from_input_and_variable_errors(
+    settings: Settings,
+) -> None:
+    async with serving(production(settings)) as http:
+        input_typo = await http.post(
+            "/graphql", json={"query": "{ markets(filter: {statu: [OPEN]}) { totalCount } }"}
+        )
+        variable_typo = await http.post(
+            "/graphql",
+            json={
+                "query": "query ($s: [MarketStatus!]) { markets(filter: {status: $s}) "
+                "{ totalCount } }",
+                "variables": {"s": ["OPN"]},
+            },
+        )
+    for response in (input_typo, variable_typo):
+        (error,) = response.json()["errors"]
+        assert "Did you mean" not in error["message"]
+        assert "statu" in error["message"] or "OPN" in error["message"]

@@ -15,7 +15,9 @@ from db.models import RateLimitBucket
 from marketgraph.settings import Settings
 from tests.servers import running_server
 from tests.sessions import row_counts, serving, sign_in
+from tests.transport.test_http import code_of
 
+REFRESH = 'mutation { refreshToken(input: {refreshToken: "stale"}) { errors { code } } }'
 REGISTER = (
     'mutation { register(input: {username: "late", email: "late@example.com",'
     ' password: "correct horse battery"}) { errors { code } } }'
@@ -49,11 +51,46 @@ async def test_rate_limit_shows_the_budget_after_this_request(client: httpx.Asyn
     assert second == {"cost": 3, "remaining": 4996}
 
 
-async def test_mutations_cost_one_point_more(client: httpx.AsyncClient) -> None:
-    body = (await post(client, REGISTER)).json()
-    assert body["data"]["register"]["errors"] == []
+async def test_mutations_cost_one_point_more_and_password_hashing_ten(
+    client: httpx.AsyncClient,
+) -> None:
+    refresh = (await post(client, REFRESH)).json()
+    assert refresh["data"]["refreshToken"]["errors"] != []
+    register = (await post(client, REGISTER)).json()
+    assert register["data"]["register"]["errors"] == []
     budget = (await post(client, BUDGET)).json()["data"]["rateLimit"]
-    assert budget["remaining"] == 5000 - (1 + 1) - 1
+    assert budget["remaining"] == 5000 - (1 + 1) - (1 + 1 + 10) - 1
+
+
+async def test_refused_requests_cost_a_point(client: httpx.AsyncClient) -> None:
+    await post(client, "{ nope }")
+    await post(client, "{ markets(first: 100) { edges { node { " + "a: id " * 31 + "} } } }")
+    await client.post("/graphql", json={"query": BUDGET}, headers={"Authorization": "Bearer x"})
+    await client.post("/graphql", content=b"{", headers={"Content-Type": "application/json"})
+    budget = (await post(client, BUDGET)).json()["data"]["rateLimit"]
+    assert budget["remaining"] == 5000 - 4 - 1
+
+
+async def test_a_caller_over_budget_is_refused_even_a_malformed_request(
+    settings: Settings,
+) -> None:
+    async with serving(limited(settings, 1)) as http:
+        await post(http, BUDGET)
+        malformed = await post(http, "{ nope }")
+    assert malformed.status_code == 429
+    assert code_of(malformed) == "RATE_LIMITED"
+    assert int(malformed.headers["retry-after"]) > 0
+
+
+async def test_an_operation_costing_more_than_the_whole_budget_is_told_so(
+    settings: Settings,
+) -> None:
+    async with serving(limited(settings, 2)) as http:
+        refused = await post(http, BIG)  # 3 points
+    error = refused.json()["errors"][0]
+    assert refused.status_code == 429
+    assert "it can never run" in error["message"]
+    assert "retry-after" not in refused.headers
 
 
 async def test_over_budget_is_429_with_retry_after_and_runs_nothing(
@@ -63,7 +100,7 @@ async def test_over_budget_is_429_with_retry_after_and_runs_nothing(
         answers = [await post(http, BUDGET) for _ in range(3)]
         over = await post(http, BIG)
         before = await row_counts(engine)
-        refused_write = await post(http, REGISTER)
+        refused_write = await post(http, REFRESH)
         after = await row_counts(engine)
     assert [a.json()["data"]["rateLimit"]["remaining"] for a in answers] == [2, 1, 0]
     for refused in (over, refused_write):
@@ -78,14 +115,17 @@ async def test_over_budget_is_429_with_retry_after_and_runs_nothing(
 
 
 async def test_each_caller_has_its_own_budget(settings: Settings, engine: AsyncEngine) -> None:
-    async with serving(limited(settings, 5)) as http:
-        tokens = await sign_in(http, engine, username="own_budget")  # login costs the address 2
-        spent_by_user = [await post(http, BUDGET, tokens.access) for _ in range(5)]
+    async with serving(limited(settings, 15)) as http:
+        # Signing in costs the address 12 (a mutation hashing a password).
+        tokens = await sign_in(http, engine, username="own_budget")
+        spent_by_user = [await post(http, BUDGET, tokens.access) for _ in range(15)]
         refused_user = await post(http, BUDGET, tokens.access)
         anonymous = await post(http, BUDGET)
     assert refused_user.status_code == 429
-    assert [r.json()["data"]["rateLimit"]["remaining"] for r in spent_by_user] == [4, 3, 2, 1, 0]
-    assert anonymous.json()["data"]["rateLimit"]["remaining"] == 5 - 2 - 1
+    assert [r.json()["data"]["rateLimit"]["remaining"] for r in spent_by_user] == list(
+        range(14, -1, -1)
+    )
+    assert anonymous.json()["data"]["rateLimit"]["remaining"] == 15 - 12 - 1
 
 
 async def test_the_whole_budget_comes_back_when_the_window_ends(

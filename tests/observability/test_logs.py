@@ -58,8 +58,8 @@ async def test_each_request_logs_one_json_line(
     assert login["duration_ms"] > 0
     assert me["request_id"] == "me-1"
     assert (me["operation_type"], me["operation_name"]) == ("query", "Me")
-    # Not executed, so not measured; its one statement loaded the viewer.
-    assert (me["user_id"], me["cost"], me["statements"]) == (user_id, None, 1)
+    # Not executed, so not measured; its statements loaded the viewer and charged a point.
+    assert (me["user_id"], me["cost"], me["statements"]) == (user_id, None, 2)
     assert me["error_codes"] == ["GRAPHQL_VALIDATION_FAILED"]
 
 

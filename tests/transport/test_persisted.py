@@ -83,14 +83,30 @@ async def test_a_hash_that_does_not_fit_is_refused_and_not_registered(
     assert code_of(again) == "PERSISTED_QUERY_NOT_FOUND"
 
 
-async def test_the_store_is_bounded(settings: Settings) -> None:
-    async with serving(settings.model_copy(update={"persisted_query_cache_size": 1})) as http:
+async def test_the_store_is_bounded_in_characters(settings: Settings) -> None:
+    room_for_one = {"persisted_query_cache_bytes": max(len(QUERY), len(OTHER)) + 1}
+    async with serving(settings.model_copy(update=room_for_one)) as http:
         for query in (QUERY, OTHER):
             await http.post("/graphql", json={"query": query, "extensions": apq(query)})
         latest = await http.post("/graphql", json={"extensions": apq(OTHER)})
         evicted = await http.post("/graphql", json={"extensions": apq(QUERY)})
     assert latest.json() == {"data": {"users": {"totalCount": 0}}}
     assert code_of(evicted) == "PERSISTED_QUERY_NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["{ markets(first: 1) { nope } }", "{ markets(first: 1) { totalCount }", "{ __typename }"],
+)
+async def test_only_documents_that_ran_are_registered(settings: Settings, query: str) -> None:
+    failing_limit = {"max_aliases": 0, "max_depth": 0, "max_cost": 0} | (
+        {"max_tokens": 2} if query == "{ __typename }" else {}
+    )
+    async with serving(settings.model_copy(update=failing_limit)) as http:
+        first = await http.post("/graphql", json={"query": query, "extensions": apq(query)})
+        again = await http.post("/graphql", json={"extensions": apq(query)})
+    assert "data" not in first.json()
+    assert code_of(again) == "PERSISTED_QUERY_NOT_FOUND"
 
 
 async def test_anonymous_gets_by_hash_are_publicly_cacheable_with_an_etag(
@@ -112,6 +128,25 @@ async def test_anonymous_gets_by_hash_are_publicly_cacheable_with_an_etag(
     )
     assert stale.status_code == 200
     assert stale.json() == first.json()
+    other_media = await client.get(
+        "/graphql", params=by_hash_over_get(QUERY), headers={"Accept": GRAPHQL_RESPONSE}
+    )
+    assert other_media.headers["etag"] != etag
+    head = await client.head("/graphql", params=by_hash_over_get(QUERY))
+    assert (head.status_code, head.headers["etag"]) == (200, etag)
+
+
+async def test_the_rate_limit_is_never_shared(client: httpx.AsyncClient) -> None:
+    budget = "{ rateLimit { remaining } }"
+    await client.post("/graphql", json={"query": budget, "extensions": apq(budget)})
+    response = await client.get("/graphql", params=by_hash_over_get(budget))
+    assert response.headers["cache-control"] == "private, no-store"
+
+
+async def test_refusals_are_never_cached(client: httpx.AsyncClient) -> None:
+    response = await client.get("/graphql", params=by_hash_over_get(OTHER))
+    assert code_of(response) == "PERSISTED_QUERY_NOT_FOUND"
+    assert response.headers["cache-control"] == "no-store"
 
 
 async def test_signed_in_answers_are_private_and_posts_are_not_stored(

@@ -1,5 +1,5 @@
 // Runs every graphql-http server audit against the URL given as the first argument and
-// prints one JSON line per audit: {id, name, status: "ok" | "warn" | "error", reason}.
+// prints one JSON array of {id, name, status: "ok" | "warn" | "error", reason}.
 // "error" is a failed MUST, "warn" a failed SHOULD.
 import { serverAudits } from "graphql-http";
 
