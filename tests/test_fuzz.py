@@ -79,6 +79,7 @@ class Target:
 
     url: str
     callers: dict[str, dict[str, str]]
+    """Headers by caller: an anonymous one and a signed-in admin."""
     dictionaries: Dictionaries
     server: Server
 
@@ -105,7 +106,11 @@ async def target(database_url: str, tmp_path: Path) -> AsyncIterator[Target]:
             harvested = (await http.post("/graphql", json={"query": HARVEST})).json()["data"]
         yield Target(
             f"{server.base_url}/graphql",
-            {"anonymous": {}, "admin": {"Authorization": f"Bearer {admin.access}"}},
+            {
+                # Each media type once: 4xx statuses for refused requests, or 200 as of old.
+                "anonymous": {"Accept": "application/graphql-response+json"},
+                "admin": {"Accept": "application/json", "Authorization": f"Bearer {admin.access}"},
+            },
             _dictionaries(harvested),
             server,
         )
