@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,11 @@ from tests.servers import Server, running_server
 # Examples per root field, caller and generation mode (valid or not): about 280 requests.
 # `FUZZ_EXAMPLES=100 pytest tests/test_fuzz.py` runs a longer pass.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
+# None stored, so no .hypothesis folder; the health checks judge the generator (slow, large
+# documents from a big schema), not the server under test.
+BOUNDED = settings(
+    max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
 CODES = frozenset(ErrorCode) - {ErrorCode.INTERNAL_SERVER_ERROR}
 # Small, but every kind of row is there: markets in each state, stakes, comments, staff.
 SEED = SeedSizes(users=8, markets=12, positions=40, comments=20)
@@ -192,22 +198,15 @@ def test_fuzzed_operations_get_coded_answers(target: Target) -> None:
     schema.hook("flatmap_body")(_paging_one_way)
     operations = [operation for root in schema for operation in schema[root].values()]
     assert len(operations) > 20  # every root field, Query's and Mutation's
-    for operation in operations:
-        for headers in target.callers.values():
-            for mode in GenerationMode:
+    for operation, headers, mode in product(operations, target.callers.values(), GenerationMode):
 
-                @settings(
-                    max_examples=EXAMPLES,
-                    deadline=None,
-                    database=None,
-                    suppress_health_check=list(HealthCheck),
-                )
-                @given(case=operation.as_strategy(generation_mode=mode, headers=headers))
-                def fuzz(case: Case[Any]) -> None:
-                    case.call_and_validate(checks=[answers_with_coded_errors])
+        @BOUNDED
+        @given(case=operation.as_strategy(generation_mode=mode, headers=headers))
+        def fuzz(case: Case[Any]) -> None:
+            case.call_and_validate(checks=[answers_with_coded_errors])
 
-                try:
-                    fuzz()
-                except Exception:
-                    print(target.server.output())  # the stack behind an INTERNAL_SERVER_ERROR
-                    raise
+        try:
+            fuzz()
+        except Exception:
+            print(target.server.output())  # the stack behind an INTERNAL_SERVER_ERROR
+            raise
