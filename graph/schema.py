@@ -16,6 +16,7 @@ from graph.ledger.types import LedgerEntry
 from graph.lifecycle import ReleaseReadConnection
 from graph.limits.extension import QueryLimits
 from graph.limits.introspection import SchemaDisclosure
+from graph.limits.operation_choice import OperationChoice
 from graph.limits.rate_limit import RateLimitQueries, RateLimits
 from graph.markets.mutations import MarketMutations
 from graph.markets.queries import MarketQueries
@@ -53,6 +54,7 @@ schema = Schema(
         RecordOperation,
         ErrorCodes,
         SchemaDisclosure,
+        OperationChoice,
         QueryLimits,
         RateLimits,  # after QueryLimits, which measures what it charges
         RejectNulCharacters,

@@ -25,8 +25,8 @@ from db.engine import create_engine
 from db.seed import DEMO_PASSWORD, SeedSizes, seed_database
 from graph.errors import ErrorCode
 from marketgraph.settings import Settings
-from tests.auth_helpers import login
 from tests.servers import Server, running_server
+from tests.sessions import login
 
 # Examples per root field, caller and generation mode (valid or not): about 280 requests.
 # `FUZZ_EXAMPLES=100 pytest tests/test_fuzz.py` runs a longer pass.

@@ -121,6 +121,18 @@ async def test_an_unknown_operation_name_is_400(client: httpx.AsyncClient) -> No
     assert response.json()["errors"][0]["message"] == 'Unknown operation named "B".'
 
 
+async def test_several_operations_without_a_name_are_400(client: httpx.AsyncClient) -> None:
+    document = "query A { __typename } query B { markets { totalCount } }"
+    unnamed = await client.post(
+        "/graphql", json={"query": document}, headers={"Accept": GRAPHQL_RESPONSE}
+    )
+    named = await client.post("/graphql", json={"query": document, "operationName": "B"})
+    assert unnamed.status_code == 400
+    assert "data" not in unnamed.json()
+    assert code_of(unnamed) == "BAD_REQUEST"
+    assert named.json() == {"data": {"markets": {"totalCount": 0}}}
+
+
 async def test_queries_run_over_get_with_json_variables(client: httpx.AsyncClient) -> None:
     response = await client.get(
         "/graphql",
