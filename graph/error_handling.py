@@ -19,9 +19,13 @@ _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
 def unexpected(error: GraphQLError) -> bool:
-    """Whether an error comes from a bug (an exception no code path meant to raise)."""
+    """Whether an error comes from a bug: an exception no code path meant to raise, or an
+    uncoded error raised while executing (a value the schema cannot represent, a null in a
+    non-null field)."""
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
+    if original is not None and not isinstance(original, GraphQLError):
+        return True
+    return bool(error.path) and _code(error) is None
 
 
 def _code(error: GraphQLError) -> str | None:
