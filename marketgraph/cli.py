@@ -295,7 +295,7 @@ def _run_server(
     host, port = host or settings.host, port or settings.port
     out.print(f"GraphiQL at http://{host}:{port}/graphql")
     uvicorn.run(
-        "graph.app:create_app",
+        "marketgraph.runtime:create_served_app",
         factory=True,
         host=host,
         port=port,

@@ -66,6 +66,14 @@ class Settings(BaseSettings):
     max_cost: int = Field(default=50_000, ge=0, description="Nodes a query may return.")
     max_body_bytes: int = Field(default=1024 * 1024, ge=0)
 
+    # The cyclic garbage collector of a serving worker (marketgraph/runtime.py).
+    gc_threshold: int = Field(
+        default=50_000, ge=0, description="Allocations between young collections; 0: Python's."
+    )
+    gc_freeze: bool = Field(
+        default=True, description="Exempt what start-up allocated from every collection."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:
