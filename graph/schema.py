@@ -10,6 +10,7 @@ from strawberry.types import ExecutionContext
 from graph.accounts.mutations import AccountMutations
 from graph.comments.mutations import CommentMutations
 from graph.comments.types import Comment
+from graph.documents import DocumentCache
 from graph.error_handling import ErrorCodes, log_unexpected
 from graph.inputs import RejectNulCharacters
 from graph.ledger.types import LedgerEntry
@@ -45,7 +46,7 @@ schema = Schema(
     query=Query,
     mutation=Mutation,
     types=[User, Market, Outcome, Position, Comment, LedgerEntry],
-    extensions=[ReleaseReadConnection, ErrorCodes, QueryLimits, RejectNulCharacters],
+    extensions=[ReleaseReadConnection, ErrorCodes, QueryLimits, DocumentCache, RejectNulCharacters],
 )
 
 

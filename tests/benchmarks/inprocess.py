@@ -84,11 +84,16 @@ async def measure(url: str, args: argparse.Namespace) -> None:
     )
     app = create_app(settings)
     tune_gc(settings)  # as `marketgraph serve` does (MARKETGRAPH_GC_*)
-    document = SCENARIOS[args.scenario].document
-    body = orjson.dumps({"query": document, "variables": {}})
     headers = {"content-type": "application/json"}
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        variables: dict[str, Any] = {}
+        if args.scenario == "b":
+            first = {"query": "{ markets(first: 1) { edges { node { id } } } }"}
+            found = (await client.post("/graphql", json=first)).json()
+            variables = {"id": found["data"]["markets"]["edges"][0]["node"]["id"]}
+        document = SCENARIOS[args.scenario].document
+        body = orjson.dumps({"query": document, "variables": variables})
 
         async def once() -> bytes:
             response = await client.post("/graphql", content=body, headers=headers)
@@ -117,7 +122,7 @@ async def measure(url: str, args: argparse.Namespace) -> None:
     samples.sort()
     print(
         f"{args.backend} scenario {args.scenario} C{args.concurrency} "
-        f"gc threshold {gc.get_threshold()[0]}: "
+        f"gc threshold {gc.get_threshold()[0]}, document cache {settings.document_cache_size}: "
         f"CPU ms/request median {statistics.median(samples):.1f}, "
         f"mean {statistics.fmean(samples):.1f}, min {samples[0]:.1f}, "
         f"max {samples[-1]:.1f} over {len(samples)} rounds; gc counts {gc.get_count()}"
@@ -129,7 +134,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--backend", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument("--directory", type=Path, default=Path("/tmp/marketgraph-inprocess"))
     parser.add_argument("--sizes", default="1000,2000,50000,10000")
-    parser.add_argument("--scenario", choices=("a",), default="a")
+    parser.add_argument("--scenario", choices=("a", "b"), default="a")
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=1)
