@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=10_000, ge=0)
     max_cost: int = Field(default=50_000, ge=0, description="Nodes a query may return.")
     max_body_bytes: int = Field(default=1024 * 1024, ge=0)
+    load_ahead: bool = Field(
+        default=True, description="Load what a list's nodes follow once per list (graph/ahead.py)."
+    )
     document_cache_size: int = Field(
         default=256, ge=0, description="Parsed, validated documents kept per worker; 0: none."
     )
