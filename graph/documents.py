@@ -6,7 +6,7 @@ from collections import OrderedDict
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 
-from graphql import DocumentNode, GraphQLError
+from graphql import DocumentNode
 from strawberry.extensions import SchemaExtension
 
 from graph.context import Context
@@ -15,9 +15,9 @@ from graph.context import Context
 @dataclass(slots=True)
 class _Entry:
     document: DocumentNode
-    # Validation errors by rule set: the result depends on the document, the schema and the
-    # rules only, never on variables or the viewer.
-    errors: dict[Hashable, tuple[GraphQLError, ...]] = field(default_factory=dict)
+    # The rule sets the document passed: validation depends on the document, the schema and
+    # the rules only (an extension may add rules per request), never on variables or viewer.
+    valid_under: set[Hashable] = field(default_factory=set)
 
 
 _entries: OrderedDict[Hashable, _Entry] = OrderedDict()
@@ -32,9 +32,10 @@ def _remember(key: Hashable, entry: _Entry, size: int) -> None:
 class DocumentCache(SchemaExtension):
     """Skips parsing and validating a document text seen before (a bounded LRU per process).
 
-    Only successful parses are kept: a text that fails to parse is parsed again each time, so
-    its errors (and the limits' rewriting of them) are made exactly as without the cache. The
-    hooks of every other extension still run on every request.
+    Only successes are kept: a text that fails to parse or validate goes through both steps
+    again each time, so its errors (and what other extensions do to them in place) are made
+    exactly as without the cache. The hooks of every other extension still run on every
+    request; list this one after any that changes parse options or validation rules.
     """
 
     _entry: _Entry | None = None
@@ -61,9 +62,10 @@ class DocumentCache(SchemaExtension):
         execution = self.execution_context
         entry = self._entry
         rules = execution.validation_rules
-        known = None if entry is None else entry.errors.get(rules)
-        if known is not None:
-            execution.pre_execution_errors = list(known)
+        if entry is not None and rules in entry.valid_under:
+            execution.pre_execution_errors = []
+            yield
+            return
         yield
-        if entry is not None and known is None and execution.pre_execution_errors is not None:
-            entry.errors[rules] = tuple(execution.pre_execution_errors)
+        if entry is not None and execution.pre_execution_errors == []:
+            entry.valid_under.add(rules)

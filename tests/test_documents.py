@@ -86,14 +86,15 @@ async def test_with_a_size_of_zero_every_request_parses_and_validates(
 async def test_parse_and_validation_errors_stay_coded_on_every_repeat(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    validations = Calls(monkeypatch, "validate")
+    parses, validations = Calls(monkeypatch, "parse"), Calls(monkeypatch, "validate")
     broken, invalid = fresh("{ markets { "), fresh("{ markets { noSuchField } }")
 
     for _ in range(2):
         assert codes(await execute(client, broken)) == ["GRAPHQL_PARSE_FAILED"]
         assert codes(await execute(client, invalid)) == ["GRAPHQL_VALIDATION_FAILED"]
 
-    assert validations.count == 1
+    # Failures are not remembered: their errors are made afresh each time.
+    assert (parses.count, validations.count) == (3, 2)
 
 
 async def test_limits_and_text_checks_run_on_a_remembered_document(
