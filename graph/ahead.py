@@ -11,6 +11,7 @@ loaders either way, so the answer cannot differ; only fewer awaits are made.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, TypeVar
@@ -97,14 +98,15 @@ async def load_ahead(info: Info, nodes: Sequence[Any], ahead: Sequence[Ahead], *
     if not nodes or not ahead or not info.context.settings.load_ahead:
         return
     wanted = selected(info, *path)
-    loads = []
+    pending: list[asyncio.Future[Any]] = []
     for field in ahead:
-        if field.field not in wanted:
-            continue
-        loader = field.loader(info.context.loaders)
-        keys = dict.fromkeys(key for node in nodes if (key := field.key(node)) is not None)
-        missing = [key for key in keys if key not in loader.resolved]
-        if missing:
-            loads.append(loader.load_many(missing))
-    if loads:
-        await asyncio.gather(*loads)
+        if field.field in wanted:
+            loader = field.loader(info.context.loaders)
+            keys = dict.fromkeys(key for node in nodes if (key := field.key(node)) is not None)
+            pending += [loader.load(key) for key in keys if key not in loader.resolved]
+    # One after the other rather than gathered: the first wait is for the batch, by then the
+    # others are (nearly always) done and cost no suspension, and no callback per key is made.
+    # A failed load is left to the fields that read it: each raises it, as without this step.
+    for future in pending:
+        with contextlib.suppress(Exception):
+            await future
