@@ -10,6 +10,7 @@ from strawberry.types import ExecutionContext
 from graph.accounts.mutations import AccountMutations
 from graph.comments.mutations import CommentMutations
 from graph.comments.types import Comment
+from graph.documents import DocumentCache
 from graph.error_handling import ErrorCodes, log_unexpected
 from graph.inputs import RejectNulCharacters
 from graph.ledger.types import LedgerEntry
@@ -53,9 +54,10 @@ schema = Schema(
         ReleaseReadConnection,
         RecordOperation,
         ErrorCodes,
-        SchemaDisclosure,
-        OperationChoice,
-        QueryLimits,
+        SchemaDisclosure,  # before DocumentCache: it adds a validation rule the cache keys on
+        QueryLimits,  # before DocumentCache: it sets the parse options the cache keys on
+        DocumentCache,
+        OperationChoice,  # after DocumentCache, whose cached "valid" would hide its refusal
         RateLimits,  # after QueryLimits, which measures what it charges
         RejectNulCharacters,
     ],

@@ -331,7 +331,7 @@ def _run_server(
     if workers > 1:
         prepare_worker_processes()
     uvicorn.run(
-        "graph.app:create_app",
+        "marketgraph.runtime:create_served_app",
         factory=True,
         host=host,
         port=port,

@@ -93,6 +93,20 @@ class Settings(BaseSettings):
     cache_max_age: int = Field(
         default=60, ge=0, description="max-age of anonymous GETs of persisted queries."
     )
+    load_ahead: bool = Field(
+        default=True, description="Load what a list's nodes follow once per list (graph/ahead.py)."
+    )
+    document_cache_size: int = Field(
+        default=256, ge=0, description="Parsed, validated documents kept per worker; 0: none."
+    )
+
+    # The cyclic garbage collector of a serving worker (marketgraph/runtime.py).
+    gc_threshold: int = Field(
+        default=50_000, ge=0, description="Allocations between young collections; 0: Python's."
+    )
+    gc_freeze: bool = Field(
+        default=True, description="Exempt what start-up allocated from every collection."
+    )
 
     @field_validator("database_url")
     @classmethod
