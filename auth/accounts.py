@@ -7,6 +7,7 @@ import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.base import utcnow
@@ -95,6 +96,14 @@ async def taken_problems(
             Problem(ProblemCode.EMAIL_TAKEN, "That email is registered.", (*prefix, "email"))
         )
     return problems
+
+
+def lost_race_problem(error: IntegrityError, *, prefix: tuple[str, ...]) -> Problem:
+    """Which of the database's unique constraints an insert that passed taken_problems hit
+    (a registration racing another for the same name or mailbox)."""
+    if "email" in str(error.orig):
+        return Problem(ProblemCode.EMAIL_TAKEN, "That email is registered.", (*prefix, "email"))
+    return Problem(ProblemCode.USERNAME_TAKEN, "That username is taken.", (*prefix, "username"))
 
 
 async def insert_user(

@@ -1,6 +1,6 @@
 """Deterministic demo and benchmark data, inserted in batches with a progress bar.
 
-Every credit still moves through db/money.py, so the ledger invariants hold for seeded data.
+Every credit still moves through db/money/, so the ledger invariants hold for seeded data.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from auth.accounts import SIGNUP_GRANT
 from auth.passwords import hash_password
 from db.base import table_of, utcnow
 from db.models import Comment, LedgerReason, Market, MarketStatus, Outcome, Position, Role, User
-from db.money import Movement, move_credits
-from db.payouts import settlement
+from db.money import Movement, Settlement, move_credits, write_settlement
 
 T = TypeVar("T")
 
@@ -188,6 +187,17 @@ async def seed_database(connection: AsyncConnection, sizes: SeedSizes, progress:
     return len(positions)
 
 
+def _inserted_status(status: MarketStatus, n: int) -> MarketStatus:
+    """The status the n-th market is inserted with, on its way to `status`."""
+    if status is MarketStatus.CLOSED and n % 2:
+        # A lapsed OPEN market reads as CLOSED; keep a few of those as the lazy case.
+        return MarketStatus.OPEN
+    if status in (MarketStatus.RESOLVED, MarketStatus.CANCELLED):
+        # Settled once their stakes are in (_settle): a RESOLVED row needs its winner.
+        return MarketStatus.CLOSED
+    return status
+
+
 async def _seed_markets(
     connection: AsyncConnection,
     rng: random.Random,
@@ -216,8 +226,7 @@ async def _seed_markets(
                 "creator_id": rng.choice(user_ids),
                 "question": f"Will {subject} {event} by {closes_at:%B %Y}? (#{n + 1})",
                 "description": f"Resolves on the official announcement about {subject}.",
-                # A lapsed OPEN market reads as CLOSED; keep a few of those as the lazy case.
-                "status": MarketStatus.OPEN if status is MarketStatus.CLOSED and n % 2 else status,
+                "status": _inserted_status(status, n),
                 "closes_at": closes_at,
                 "created_at": created_at,
             }
@@ -321,37 +330,32 @@ async def _settle(
     by_market: defaultdict[int, list[_Position]] = defaultdict(list)
     for p in positions:
         by_market[p.market_id].append(p)
-    payouts: dict[int, int] = {}
-    movements: list[Movement] = []
-    resolutions: dict[int, int] = {}
+    changes = Settlement()
+    ended: list[dict[str, Any]] = []
     for market in markets:
-        stakes = by_market[market.id]
         if market.status is MarketStatus.RESOLVED:
             winner = market.outcome_ids[market.id % len(market.outcome_ids)]
-            resolutions[market.id] = winner
+            ended.append({"pk": market.id, "status": market.status, "won": winner, "at": now})
         elif market.status is MarketStatus.CANCELLED:
             winner = None
+            ended.append({"pk": market.id, "status": market.status, "won": None, "at": None})
         else:
             continue
-        paid, refunds = settlement(stakes, winner)
-        payouts.update(paid)
-        reason = LedgerReason.REFUND if refunds else LedgerReason.PAYOUT
-        movements.extend(
-            Movement(p.user_id, paid[p.id], reason, market.id, p.id, now)
-            for p in stakes
-            if paid[p.id]
+        changes.add(market.id, by_market[market.id], winner, now)
+    await write_settlement(connection, changes)
+    # Settled markets were inserted CLOSED: a RESOLVED one needs the winner it now has.
+    if ended:
+        markets_table = table_of(Market)
+        await connection.execute(
+            update(markets_table)
+            .where(markets_table.c.id == bindparam("pk"))
+            .values(
+                status=bindparam("status"),
+                resolution_id=bindparam("won"),
+                resolved_at=bindparam("at"),
+            ),
+            ended,
         )
-    await move_credits(connection, movements)
-    await _update_by_id(connection, table_of(Position), "payout", payouts)
-    profits: defaultdict[int, int] = defaultdict(int)
-    for p in positions:
-        if p.id in payouts:
-            profits[p.user_id] += payouts[p.id] - p.amount
-    await _update_by_id(connection, table_of(User), "profit", profits)
-    await _update_by_id(connection, table_of(Market), "resolution_id", resolutions)
-    await _update_by_id(
-        connection, table_of(Market), "resolved_at", dict.fromkeys(resolutions, now)
-    )
 
 
 async def _seed_comments(

@@ -6,83 +6,35 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import orjson
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from auth.keys import SigningKeys, load_keys
-from auth.viewer import UnauthenticatedError, authenticate
+from auth.keys import load_keys
 from db.engine import create_engine
 from graph import ide
-from graph.context import Context
 from graph.health import healthz, readyz
 from graph.http import RequestId
-from graph.schema import schema
+from graph.observability.metrics import forget_this_worker, metrics
+from graph.observability.statements import count_statements
 from graph.subscriptions.endpoint import subscription_routes
 from graph.subscriptions.publishing import create_broker
+from graph.transport.endpoint import GraphQLHTTP
 from marketgraph.settings import Settings, get_settings
 
 logger = logging.getLogger("marketgraph")
 
-
-class GraphQLEndpoint(GraphQL[Context, None]):
-    """Strawberry's ASGI view with our context, offline GraphiQL and orjson responses."""
-
-    def __init__(self, *, engine: AsyncEngine, settings: Settings, keys: SigningKeys) -> None:
-        super().__init__(
-            schema,
-            graphql_ide="graphiql",
-            allow_queries_via_get=True,
-            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-        )
-        self.engine = engine
-        self.settings = settings
-        self.keys = keys
-
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> Context:
-        authorization = request.headers.get("authorization")
-        viewer = await authenticate(self.engine, self.keys, self.settings, authorization)
-        return Context(
-            request=request,
-            response=response,
-            engine=self.engine,
-            settings=self.settings,
-            keys=self.keys,
-            viewer=viewer,
-            request_id=request.scope.get("state", {}).get("request_id", ""),
-        )
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        except UnauthenticatedError as error:
-            # Raised by get_context before anything was sent. 401 tells clients to refresh
-            # their token; the body still speaks GraphQL.
-            body = {"errors": [{"message": str(error), "extensions": {"code": "UNAUTHENTICATED"}}]}
-            response = Response(
-                orjson.dumps(body),
-                status_code=401,
-                media_type="application/json",
-                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            )
-            await response(scope, receive, send)
-
-    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
-        return HTMLResponse(ide.graphiql_html())
-
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+# What a browser app on another origin may send and read (besides the CORS-safe ones).
+CORS_REQUEST_HEADERS = [
+    "authorization",
+    "content-type",
+    "x-request-id",
+    "apollo-require-preflight",
+    "x-apollo-operation-name",
+]
+CORS_RESPONSE_HEADERS = ["x-request-id", "retry-after", "etag"]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -97,22 +49,39 @@ def create_app(settings: Settings | None = None) -> Starlette:
     engine = create_engine(settings)
     broker = create_broker(engine, settings)
 
+    count_statements(engine)
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
         await broker.close()
         await engine.dispose()
+        forget_this_worker()
 
-    graphql = GraphQLEndpoint(engine=engine, settings=settings, keys=keys)
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                GraphQLHTTP(engine=engine, settings=settings, keys=keys),
+                methods=["GET", "POST"],
+            ),
             *subscription_routes(engine=engine, settings=settings, keys=keys),
             Route("/healthz", healthz),
+            Route("/metrics", metrics),
             Route("/readyz", readyz),
             Mount(ide.STATIC_URL, StaticFiles(directory=ide.STATIC_DIR), name="graphiql-static"),
         ],
-        middleware=[Middleware(RequestId)],
+        middleware=[
+            Middleware(RequestId),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=CORS_REQUEST_HEADERS,
+                expose_headers=CORS_RESPONSE_HEADERS,
+                max_age=600,
+            ),
+        ],
         lifespan=lifespan,
     )
     app.state.engine = engine

@@ -9,8 +9,8 @@ import strawberry
 from aiodataloader import DataLoader
 from sqlalchemy import ColumnElement
 
-from db.base import AnyRow
-from db.reader import Reader
+from graph.ahead import RowNode, load_ahead
+from graph.context import Info
 from graph.pagination import (
     EMPTY,
     Listing,
@@ -23,6 +23,7 @@ from graph.pagination import (
 )
 
 NodeT = TypeVar("NodeT")
+RowNodeT = TypeVar("RowNodeT", bound=RowNode)
 
 
 @strawberry.type(description="Information to aid in pagination.")
@@ -56,19 +57,26 @@ class Connection(Generic[NodeT]):
         return await self.count()
 
 
-def connection_of(
+async def connection_of(
+    info: Info,
     page_slice: Slice,
     page: Page,
-    to_node: Callable[[AnyRow], NodeT],
+    node_type: type[RowNodeT],
     count: Callable[[], Awaitable[int]],
-) -> Connection[NodeT]:
-    """The Connection for one fetched page; `count` runs only if totalCount is selected."""
+) -> Connection[RowNodeT]:
+    """The Connection for one fetched page; `count` runs only if totalCount is selected.
+
+    What the query follows from the page's nodes is loaded for all of them first.
+    """
     key = page.sort.column.key
     assert key is not None
     edges = [
-        Edge(cursor=encode_cursor(page.sort, getattr(row, key), row.id), node=to_node(row))
+        Edge(
+            cursor=encode_cursor(page.sort, getattr(row, key), row.id), node=node_type.from_row(row)
+        )
         for row in page_slice.rows
     ]
+    await load_ahead(info, [edge.node for edge in edges], node_type.AHEAD, "edges", "node")
     return Connection(
         page_info=PageInfo(
             has_next_page=page_slice.has_next,
@@ -82,28 +90,30 @@ def connection_of(
 
 
 async def child_connection(
+    info: Info,
     pages: DataLoader[PageKey, Slice],
     counts: DataLoader[int, int],
     parent: int,
     page: Page,
-    to_node: Callable[[AnyRow], NodeT],
-) -> Connection[NodeT]:
+    node_type: type[RowNodeT],
+) -> Connection[RowNodeT]:
     """A parent's page of a nested list, batched with its siblings' pages by `pages`."""
     page_slice = await pages.load((parent, page))
-    return connection_of(page_slice, page, to_node, lambda: counts.load(parent))
+    return await connection_of(info, page_slice, page, node_type, lambda: counts.load(parent))
 
 
 async def root_connection(
-    reader: Reader,
+    info: Info,
     listing: Listing,
     page: Page,
     conditions: tuple[ColumnElement[bool], ...],
-    to_node: Callable[[AnyRow], NodeT],
-) -> Connection[NodeT]:
+    node_type: type[RowNodeT],
+) -> Connection[RowNodeT]:
     """A page of a top-level list narrowed by `conditions`."""
+    reader = info.context.reader
     found = await fetch_pages(reader, listing, page, filters=conditions)
 
     async def count() -> int:
         return (await count_rows(reader, listing, filters=conditions))[None]
 
-    return connection_of(found.get(None, EMPTY), page, to_node, count)
+    return await connection_of(info, found.get(None, EMPTY), page, node_type, count)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -15,6 +15,7 @@ from strawberry.types import Info as StrawberryInfo
 from auth.keys import SigningKeys
 from auth.rbac import Permission, can
 from auth.viewer import Viewer
+from db.rate_limits import Budget
 from db.reader import Reader
 from db.transactions import writing
 from graph.loaders import Loaders
@@ -32,13 +33,19 @@ class Context:
     keys: SigningKeys
     viewer: Viewer | None
     request_id: str = ""
-    cost: int = 0  # nodes the operation may return (graph/limits), for rate limits and logs
+    cost: int | None = None  # nodes the operation may return, once measured (graph/limits)
+    budget: Budget | None = None  # the caller's rate limit after this request paid (or not)
+    cacheable: bool = True  # False once a resolver reads something only this caller may see
+    operation_type: str | None = None  # of the operation that ran (graph/observability)
+    operation_name: str | None = None
+    # Field names selected at each place in the response (graph/ahead.py), found once.
+    selections: dict[Hashable, frozenset[str]] = field(default_factory=dict)
     reader: Reader = field(init=False)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
         self.reader = Reader(self.engine)
-        self.loaders = Loaders.create(self.reader)
+        self.loaders = Loaders.create(self.reader, ahead=self.settings.load_ahead)
 
     def may_read_private(self, user_id: int) -> bool:
         """Whether the viewer may see this user's email, balance and ledger."""
@@ -64,7 +71,7 @@ class Context:
         Ending the read transaction matters on SQLite, whose snapshot would predate the write.
         """
         await self.reader.close()
-        self.loaders = Loaders.create(self.reader)
+        self.loaders = Loaders.create(self.reader, ahead=self.settings.load_ahead)
 
     async def close(self) -> None:
         """Release what the request held (its read connection)."""

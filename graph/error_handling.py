@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 
 from graphql import GraphQLError
@@ -13,11 +14,18 @@ from graph.errors import ErrorCode
 
 logger = logging.getLogger("marketgraph.errors")
 
+# graphql-core's "Did you mean …?" hints, wherever they sit in a message.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
 
 def unexpected(error: GraphQLError) -> bool:
-    """Whether an error comes from a bug (an exception no code path meant to raise)."""
+    """Whether an error comes from a bug: an exception no code path meant to raise, or an
+    uncoded error raised while executing (a value the schema cannot represent, a null in a
+    non-null field)."""
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
+    if original is not None and not isinstance(original, GraphQLError):
+        return True
+    return bool(error.path) and _code(error) is None
 
 
 def _code(error: GraphQLError) -> str | None:
@@ -45,6 +53,31 @@ def log_unexpected(errors: list[GraphQLError], execution_context: ExecutionConte
             )
 
 
+def internal_error(request_id: str, *, path: object = None, nodes: object = None) -> GraphQLError:
+    """What the client sees of a bug: the request id to quote, nothing else."""
+    return GraphQLError(
+        f"Internal server error (request {request_id}).",
+        nodes=nodes,  # type: ignore[arg-type]
+        path=path,  # type: ignore[arg-type]
+        extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id},
+    )
+
+
+def finished(error: GraphQLError, *, request_id: str, suggestions: bool) -> GraphQLError:
+    """An error as it may leave: coded, masked when unexpected, without name suggestions if off.
+
+    What is left without a code failed on the caller's input: variables that do not coerce
+    to their types (graphql-core reports those after validation).
+    """
+    if unexpected(error):
+        # The message, stack and SQL stay in the log; the client gets the request id.
+        return internal_error(request_id, path=error.path, nodes=error.nodes)
+    _tag([error], ErrorCode.BAD_USER_INPUT)
+    if not suggestions:
+        error.message = _SUGGESTION.sub("", error.message)
+    return error
+
+
 class ErrorCodes(SchemaExtension):
     """Codes parse and validation errors, codes the rest BAD_USER_INPUT, masks the unexpected."""
 
@@ -60,28 +93,18 @@ class ErrorCodes(SchemaExtension):
         yield
         result = self.execution_context.result
         if result is not None and result.errors:
-            result.errors = [self._coded(error) for error in result.errors]
+            result.errors = self._finished(result.errors)
 
     def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
-        # Each event of a subscription leaves before its operation ends: code it on the way.
+        # Each event of a subscription leaves before its operation ends: finish it on the way.
         if isinstance(result, ExecutionResult) and result.errors:
-            result.errors = [self._coded(error) for error in result.errors]
+            result.errors = self._finished(result.errors)
         yield
 
-    def _coded(self, error: GraphQLError) -> GraphQLError:
-        if unexpected(error):
-            request_id = getattr(self.execution_context.context, "request_id", "")
-            # The message, stack and SQL stay in the log; the client gets the request id.
-            return GraphQLError(
-                f"Internal server error (request {request_id}).",
-                nodes=error.nodes,
-                path=error.path,
-                extensions={
-                    "code": ErrorCode.INTERNAL_SERVER_ERROR.value,
-                    "requestId": request_id,
-                },
-            )
-        # What is left without a code failed on the caller's input: variables that do not
-        # coerce to their types (graphql-core reports those after validation).
-        _tag([error], ErrorCode.BAD_USER_INPUT)
-        return error
+    def _finished(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        context = self.execution_context.context
+        suggestions = context.settings.field_suggestions_shown
+        return [
+            finished(error, request_id=context.request_id, suggestions=suggestions)
+            for error in errors
+        ]

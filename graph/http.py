@@ -12,6 +12,12 @@ REQUEST_ID_HEADER = "x-request-id"
 _ACCEPTABLE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
+def request_id_of(scope: Scope) -> str:
+    """The id RequestId gave this request ('' outside it)."""
+    request_id: str = scope.get("state", {}).get("request_id", "")
+    return request_id
+
+
 class RequestId:
     """Takes a sane `X-Request-ID` from the client or makes one, and echoes it back."""
 

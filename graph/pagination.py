@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Tuple, func, literal, select, tuple_
 
 from db.base import AnyRow, AnySelect
 from db.reader import Reader
+from graph.batching import padded
 from graph.errors import bad_user_input
 from graph.inputs import value_or_none
 
@@ -174,7 +175,7 @@ class _Bounds:
     def base(self, *columns: ColumnElement[Any]) -> AnySelect:
         query = select(*columns).where(*self.listing.where, *self.filters)
         if self.listing.parent is not None and self.parents is not None:
-            query = query.where(self.listing.parent.in_(self.parents))
+            query = query.where(self.listing.parent.in_(padded(self.parents)))
         return query
 
     def page_query(self) -> AnySelect:
@@ -260,7 +261,7 @@ async def count_rows(
         return {None: int(await reader.scalar(query) or 0)}
     query = (
         query.add_columns(listing.parent.label("parent"))
-        .where(listing.parent.in_(parents or ()))
+        .where(listing.parent.in_(padded(parents or ())))
         .group_by(listing.parent)
     )
     return {row.parent: int(row[0]) for row in await reader.rows(query)}

@@ -88,12 +88,21 @@ class MayActOnTarget(BasePermission):
         return row is None or self.rule(viewer.user_id, viewer.role, target_id, row.role)
 
 
+def checked(*permissions: BasePermission) -> list[FieldExtension]:
+    """A field's permission checks, kept out of the SDL.
+
+    Strawberry would print each class as an argument-less directive (`@can`, `@isOwnerOr`),
+    which tells a client nothing it can act on; the field's description says who may.
+    """
+    return [PermissionExtension(permissions=list(permissions), use_directives=False)]
+
+
 def guarded(permission: Permission | None = None, *rules: BasePermission) -> list[FieldExtension]:
     """A mutation's checks, in the SPEC's order: signed in, not suspended, allowed, rules."""
     checks: list[BasePermission] = [IsAuthenticated(), IsActive()]
     if permission is not None:
         checks.append(Can(permission))
-    return [PermissionExtension(permissions=[*checks, *rules])]
+    return checked(*checks, *rules)
 
 
 OwnerOf = Callable[[Info, Any], Awaitable[int | None]]

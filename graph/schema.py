@@ -10,24 +10,28 @@ from strawberry.types import ExecutionContext
 from graph.accounts.mutations import AccountMutations
 from graph.comments.mutations import CommentMutations
 from graph.comments.types import Comment
+from graph.documents import DocumentCache
 from graph.error_handling import ErrorCodes, log_unexpected
 from graph.inputs import RejectNulCharacters
 from graph.ledger.types import LedgerEntry
 from graph.lifecycle import ReleaseReadConnection
 from graph.limits.extension import QueryLimits
+from graph.limits.introspection import SchemaDisclosure
+from graph.limits.operation_choice import OperationChoice
+from graph.limits.rate_limit import RateLimitQueries, RateLimits
 from graph.markets.mutations import MarketMutations
 from graph.markets.queries import MarketQueries
 from graph.markets.types import Market, Outcome
 from graph.nodes import NodeQueries
+from graph.observability.extension import RecordOperation
 from graph.stakes.mutations import StakeMutations
 from graph.stakes.types import Position
 from graph.subscriptions.resolvers import Subscription
-from graph.subscriptions.transport import SubscriptionsOverWebSockets
 from graph.users.mutations import UserMutations
 from graph.users.queries import UserQueries
 from graph.users.types import User
 
-Query = merge_types("Query", (NodeQueries, UserQueries, MarketQueries))
+Query = merge_types("Query", (NodeQueries, UserQueries, MarketQueries, RateLimitQueries))
 Mutation = merge_types(
     "Mutation",
     (AccountMutations, MarketMutations, StakeMutations, CommentMutations, UserMutations),
@@ -50,10 +54,14 @@ schema = Schema(
     types=[User, Market, Outcome, Position, Comment, LedgerEntry],
     extensions=[
         ReleaseReadConnection,
+        RecordOperation,
         ErrorCodes,
-        QueryLimits,
+        SchemaDisclosure,  # before DocumentCache: it adds a validation rule the cache keys on
+        QueryLimits,  # before DocumentCache: it sets the parse options the cache keys on
+        DocumentCache,
+        OperationChoice,  # after DocumentCache, whose cached "valid" would hide its refusal
+        RateLimits,  # after QueryLimits, which measures what it charges
         RejectNulCharacters,
-        SubscriptionsOverWebSockets,
     ],
 )
 

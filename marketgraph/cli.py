@@ -1,4 +1,5 @@
-"""The `marketgraph` command line: serve, demo, migrate, seed, create-admin, export-schema."""
+"""The `marketgraph` command line: serve, demo, migrate, seed, create-admin, prune and
+export-schema."""
 
 from __future__ import annotations
 
@@ -25,8 +26,14 @@ from auth.passwords import hash_password
 from db.engine import create_engine
 from db.migrate import current_revision, head_revision, upgrade
 from db.models import Role
+from db.money import CreditSupplyExhaustedError
+from db.prune import Pruned
+from db.prune import prune as prune_rows
 from db.seed import SeedSizes, already_seeded, seed_database
 from db.transactions import writing
+from graph.observability.metrics import prepare_worker_processes
+from graph.transport.persisted import TrustedDocuments
+from marketgraph.logs import logging_config
 from marketgraph.settings import Mode, Settings, get_settings
 
 app = typer.Typer(
@@ -55,10 +62,13 @@ def _safe_url(url: str) -> str:
 
 
 def _require_signing_keys(settings: Settings) -> None:
-    """Refuse to serve without a usable token-signing key (production needs a secret)."""
+    """Refuse to serve without a usable token-signing key (production needs a secret), or
+    with a trusted-documents manifest that cannot be read."""
     try:
         load_keys(settings)
-    except KeyConfigurationError as error:
+        if settings.trusted_documents is not None:
+            TrustedDocuments(settings.trusted_documents)
+    except (KeyConfigurationError, ValueError) as error:
         _fail(str(error))
 
 
@@ -95,7 +105,7 @@ def _one_line_errors(settings: Settings) -> Iterator[None]:
     """Turn expected failures (unreachable or unmigrated database) into one clear line."""
     try:
         yield
-    except CommandError as error:
+    except (CommandError, CreditSupplyExhaustedError) as error:
         _fail(str(error))
     except (OperationalError, InterfaceError, OSError, TypeError, ValueError) as error:
         # Connecting failed: no server, a bad socket, or URL options the driver rejects.
@@ -235,6 +245,30 @@ async def _create_admin(settings: Settings, username: str, email: str, password:
         await engine.dispose()
 
 
+@app.command()
+def prune() -> None:
+    """Delete old sign-in failures, dead refresh tokens and sessions, expired stake keys and
+    rate-limit windows."""
+    settings = _settings()
+    with _one_line_errors(settings):
+        pruned = asyncio.run(_prune(settings))
+    out.print(
+        f"pruned {pruned.login_failures} login failures, {pruned.refresh_tokens} refresh tokens, "
+        f"{pruned.sessions} sessions, {pruned.idempotency_keys} idempotency keys, "
+        f"{pruned.rate_limit_buckets} rate-limit windows"
+    )
+
+
+async def _prune(settings: Settings) -> Pruned:
+    await _require_migrated(settings)
+    engine = create_engine(settings)
+    try:
+        async with writing(engine) as connection:
+            return await prune_rows(connection, settings)
+    finally:
+        await engine.dispose()
+
+
 @app.command("export-schema")
 def export_schema(
     output: Annotated[
@@ -294,14 +328,18 @@ def _run_server(
 ) -> None:
     host, port = host or settings.host, port or settings.port
     out.print(f"GraphiQL at http://{host}:{port}/graphql")
+    if workers > 1:
+        prepare_worker_processes()
     uvicorn.run(
-        "graph.app:create_app",
+        "marketgraph.runtime:create_served_app",
         factory=True,
         host=host,
         port=port,
         workers=workers if workers > 1 else None,
         reload=reload,
         log_level="info",
+        log_config=logging_config(),
+        access_log=False,  # the app logs one JSON line per GraphQL request instead
     )
 
 

@@ -64,7 +64,49 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=0)
     max_tokens: int = Field(default=10_000, ge=0)
     max_cost: int = Field(default=50_000, ge=0, description="Nodes a query may return.")
-    max_body_bytes: int = Field(default=1024 * 1024, ge=0)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=0, description="413 above; 0: no limit.")
+
+    rate_limit_points: int = Field(
+        default=5000, ge=0, description="Points per caller per window; 0: no rate limit."
+    )
+    rate_limit_window_seconds: int = Field(default=3600, ge=1)
+
+    # The HTTP endpoint.
+    introspection: bool | None = Field(
+        default=None, description="Allow __schema/__type; unset: on in development only."
+    )
+    field_suggestions: bool | None = Field(
+        default=None, description='"Did you mean …?" in errors; unset: development only.'
+    )
+    graphiql: bool | None = Field(
+        default=None, description="Serve GraphiQL to browsers; unset: development only."
+    )
+    cors_origins: list[str] = Field(
+        default=[], description='Origins allowed by CORS, as JSON: ["https://app.example"].'
+    )
+    persisted_query_cache_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=1, description="Characters of APQ documents kept per worker."
+    )
+    trusted_documents: Path | None = Field(
+        default=None, description="A manifest {hash: document}; when set, only these run."
+    )
+    cache_max_age: int = Field(
+        default=60, ge=0, description="max-age of anonymous GETs of persisted queries."
+    )
+    load_ahead: bool = Field(
+        default=True, description="Load what a list's nodes follow once per list (graph/ahead.py)."
+    )
+    document_cache_size: int = Field(
+        default=256, ge=0, description="Parsed, validated documents kept per worker; 0: none."
+    )
+
+    # The cyclic garbage collector of a serving worker (marketgraph/runtime.py).
+    gc_threshold: int = Field(
+        default=50_000, ge=0, description="Allocations between young collections; 0: Python's."
+    )
+    gc_freeze: bool = Field(
+        default=True, description="Exempt what start-up allocated from every collection."
+    )
 
     # Subscriptions over websockets (graphql-transport-ws).
     subscription_init_timeout_seconds: float = Field(
@@ -98,6 +140,24 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
             raise ValueError(f"must be at least {MIN_SECRET_BYTES} bytes")
         return value
+
+    @property
+    def introspection_allowed(self) -> bool:
+        """Whether __schema and __type may be queried."""
+        return self._development_unless(self.introspection)
+
+    @property
+    def field_suggestions_shown(self) -> bool:
+        """Whether validation errors suggest similar names (which leaks the schema)."""
+        return self._development_unless(self.field_suggestions)
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        """Whether browsers get GraphiQL at the endpoint."""
+        return self._development_unless(self.graphiql)
+
+    def _development_unless(self, choice: bool | None) -> bool:
+        return self.mode is Mode.DEVELOPMENT if choice is None else choice
 
     @property
     def resolved_database_url(self) -> str:

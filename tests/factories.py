@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.accounts import insert_user
@@ -54,7 +54,8 @@ async def create_market(
     created_at: datetime | None = None,
     status: MarketStatus = MarketStatus.OPEN,
 ) -> tuple[int, list[int]]:
-    """A market (open unless told otherwise); returns its id and its outcomes' ids in order."""
+    """A market (open unless told otherwise; a RESOLVED one won by its first outcome, with
+    nothing paid); returns its id and its outcomes' ids in order."""
     async with engine.begin() as connection:
         market_id = await connection.scalar(
             insert(table_of(Market))
@@ -62,7 +63,8 @@ async def create_market(
                 creator_id=creator_id,
                 question=question,
                 description=description,
-                status=status,
+                # A resolved market needs its winner, which needs the outcomes: resolved below.
+                status=MarketStatus.CLOSED if status is MarketStatus.RESOLVED else status,
                 closes_at=closes_at or utcnow() + timedelta(days=30),
                 created_at=created_at or utcnow(),
             )
@@ -80,6 +82,12 @@ async def create_market(
                 ],
             )
         )
+        if status is MarketStatus.RESOLVED:
+            await connection.execute(
+                update(table_of(Market))
+                .where(table_of(Market).c.id == market_id)
+                .values(status=status, resolution_id=outcome_ids[0], resolved_at=utcnow())
+            )
     return market_id, outcome_ids
 
 

@@ -46,7 +46,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(*, database_url: str, workers: int, directory: Path) -> Iterator[Server]:
+def running_server(
+    *,
+    database_url: str,
+    workers: int,
+    directory: Path,
+    settings: dict[str, str] | None = None,
+) -> Iterator[Server]:
     """`marketgraph serve` over a migrated database, ready on every worker; stopped afterwards.
 
     The server gets its own process group, so that whatever it spawns can be checked for and,
@@ -59,6 +65,7 @@ def running_server(*, database_url: str, workers: int, directory: Path) -> Itera
         "MARKETGRAPH_JWT_SECRET": JWT_SECRET,
         "MARKETGRAPH_DATA_DIR": str(directory / "data"),
         "PYTHONUNBUFFERED": "1",
+        **(settings or {}),
     }
     command = [sys.executable, "-m", "marketgraph", "serve", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", str(workers)]

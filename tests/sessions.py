@@ -1,16 +1,21 @@
-"""Acting as a signed-in user over HTTP, and photographing the database around a refusal."""
+"""Acting as someone over HTTP (signing in, sending operations, reading the answers), and
+photographing the database around a refusal."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.models import Comment, IdempotencyKey, LedgerEntry, Market, Outcome, Position, Role, User
-from graph.relay import to_global_id
+from graph.app import create_app
+from graph.relay import pk_of, to_global_id
+from marketgraph.settings import Settings
 from tests import factories
 
 OK = "OK"
@@ -18,30 +23,77 @@ OK = "OK"
 
 LOGIN = """
 mutation ($login: String!, $password: String!) {
-  login(input: {login: $login, password: $password}) { accessToken errors { code field } }
+  login(input: {login: $login, password: $password}) {
+    accessToken refreshToken user { id username } errors { code field message }
+  }
 }
 """
+
+VIEWER = "{ viewer { id username role suspended email balance } }"
 
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """Someone calling the API: a signed-in user, or nobody (`token` None)."""
+    """A signed-in user calling the API, with their tokens."""
 
     user_id: int
-    token: str | None
+    access: str
+    refresh: str = ""
+
+    @classmethod
+    def of(cls, auth_payload: dict[str, Any]) -> Session:
+        """The session a successful AuthPayload (login, register, refreshToken) hands out."""
+        assert auth_payload["errors"] == [], auth_payload
+        user_id = pk_of(auth_payload["user"]["id"], "User")
+        assert user_id is not None
+        return cls(user_id, auth_payload["accessToken"], auth_payload["refreshToken"])
 
     @property
     def gid(self) -> str:
         """The user's global ID."""
         return to_global_id("User", self.user_id)
 
-    @property
-    def headers(self) -> dict[str, str]:
-        """The Authorization header that carries the access token (none when anonymous)."""
-        return {} if self.token is None else {"Authorization": f"Bearer {self.token}"}
+
+Caller = Session | str | None
+"""Who sends an operation: a session, a bare access token (forged, stale…), or nobody."""
+
+ANONYMOUS: Caller = None
 
 
-ANONYMOUS = Session(user_id=0, token=None)
+def _headers(who: Caller) -> dict[str, str]:
+    token = who.access if isinstance(who, Session) else who
+    return {} if token is None else {"Authorization": f"Bearer {token}"}
+
+
+async def post(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    token: Caller = None,
+) -> httpx.Response:
+    """POST an operation as `token`'s holder; the raw response, whatever its status."""
+    return await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=_headers(token)
+    )
+
+
+async def send(
+    client: httpx.AsyncClient, who: Caller, query: str, variables: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """POST an operation as `who`; returns the decoded body of a 200 response."""
+    response = await post(client, query, variables, token=who)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def login(
+    client: httpx.AsyncClient, login_name: str, password: str = factories.PASSWORD
+) -> Session:
+    """Sign in through the `login` mutation; fails the test if that does not work."""
+    body = await send(client, None, LOGIN, {"login": login_name, "password": password})
+    return Session.of(body["data"]["login"])
 
 
 async def log_in(client: httpx.AsyncClient, engine: AsyncEngine, user_id: int) -> Session:
@@ -49,13 +101,7 @@ async def log_in(client: httpx.AsyncClient, engine: AsyncEngine, user_id: int) -
     async with engine.connect() as connection:
         username = await connection.scalar(select(User.username).where(User.id == user_id))
     assert username is not None
-    response = await client.post(
-        "/graphql",
-        json={"query": LOGIN, "variables": {"login": username, "password": factories.PASSWORD}},
-    )
-    payload = response.json()["data"]["login"]
-    assert payload["errors"] == [], payload
-    return Session(user_id, payload["accessToken"])
+    return await login(client, username)
 
 
 async def sign_in(
@@ -79,21 +125,31 @@ async def suspend(engine: AsyncEngine, user_id: int) -> None:
         await connection.execute(update(User).where(User.id == user_id).values(suspended=True))
 
 
-async def send(
-    client: httpx.AsyncClient,
-    session: Session,
-    query: str,
-    variables: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """POST an operation as `session`; returns the decoded body of a 200 response."""
-    response = await client.post(
-        "/graphql",
-        json={"query": query, "variables": variables or {}},
-        headers=session.headers,
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+async def viewer(client: httpx.AsyncClient, who: Caller) -> dict[str, Any]:
+    """`viewer` as `who` sees themself."""
+    body = await send(client, who, VIEWER)
+    assert "errors" not in body, body
+    me: dict[str, Any] = body["data"]["viewer"]
+    return me
+
+
+def assert_unauthenticated(response: httpx.Response) -> None:
+    """HTTP 401 with a GraphQL error coded UNAUTHENTICATED, so the client knows to refresh."""
+    assert response.status_code == 401, response.text
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    body = response.json()
+    assert "data" not in body
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["UNAUTHENTICATED"]
+
+
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a second application instance (another worker, or a restart with new keys)."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
 
 
 def outcome(body: dict[str, Any], field: str) -> str:
@@ -118,6 +174,16 @@ def user_errors(body: dict[str, Any], field: str) -> list[tuple[str, list[str] |
     return [(error["code"], error["field"]) for error in payload(body, field)["errors"]]
 
 
+async def row_counts(engine: AsyncEngine) -> tuple[int, int]:
+    """How many users and ledger entries the database holds."""
+    async with engine.connect() as connection:
+        users = await connection.scalar(select(func.count()).select_from(User))
+        entries = await connection.scalar(select(func.count()).select_from(LedgerEntry))
+    assert users is not None
+    assert entries is not None
+    return users, entries
+
+
 _WATCHED = {
     "users": (User.id, User.balance, User.profit, User.role, User.suspended),
     "markets": (
@@ -139,8 +205,8 @@ _WATCHED = {
 
 
 async def database_state(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row a market, stake or comment mutation could write, with the columns it could
-    change: equal before and after a refused mutation when nothing was written."""
+    """Every row a mutation could write, with the columns it could change: equal before and
+    after a refused mutation when nothing was written."""
     state: dict[str, list[tuple[Any, ...]]] = {}
     async with engine.connect() as connection:
         for table, columns in _WATCHED.items():

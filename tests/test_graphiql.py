@@ -17,13 +17,14 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
+from db.migrate import upgrade
 from graph.app import create_app
 from graph.ide import STATIC_URL
 from marketgraph.ids import to_global_id
 from marketgraph.settings import Settings
 from tests import databases, factories
-from tests.auth_helpers import execute_as, login
 from tests.browser import CHROMIUM, CTRL, chromium, serve
+from tests.sessions import login, send
 from tests.subscriptions.client import until_stats
 
 QUERY_EDITOR = ".graphiql-query-editor .CodeMirror"
@@ -32,10 +33,11 @@ RESPONSE = ".graphiql-response .CodeMirror"
 
 @asynccontextmanager
 async def running_app(tmp_path: Path) -> AsyncIterator[Starlette]:
-    """The real app on an empty SQLite file: the IDE and introspection need no tables."""
+    """The real app on a migrated SQLite file (every operation spends rate-limit points)."""
     settings = Settings(database_url=databases.sqlite_url(tmp_path / "graph.db"), data_dir=tmp_path)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
+        await upgrade(app.state.engine)
         yield app
 
 
@@ -147,9 +149,7 @@ async def test_graphiql_shows_a_subscription_live_in_chromium(
 
         # When someone comments
         tokens = await login(http, "lena")
-        await execute_as(
-            http, tokens.access, ADD_COMMENT, {"market": to_global_id("Market", market)}
-        )
+        await send(http, tokens.access, ADD_COMMENT, {"market": to_global_id("Market", market)})
 
         # Then the comment shows up in GraphiQL's response pane, over graphql-transport-ws
         result = await cdp.wait_for(

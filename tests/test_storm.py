@@ -1,8 +1,9 @@
 """A storm of concurrent stakes, retries and settlements against a real server process.
 
-Dozens of users stake, retry with idempotency keys (some racing their original) and overspend
-while markets are closed, resolved and cancelled under them; afterwards the money of SPEC
-section 1 adds up in the database, no request failed unexpectedly, and no retry charged twice.
+Dozens of users stake, retry with idempotency keys (some racing their original), overspend
+and comment while markets are closed, resolved and cancelled under them; afterwards the money
+of SPEC section 1 adds up in the database, no request failed unexpectedly (a deadlock would be
+a 500), no refusal came that the plan did not provoke, and no retry charged twice.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.models import LedgerEntry, LedgerReason, Market, MarketStatus, Position, Role
+from db.models import Comment, LedgerEntry, LedgerReason, Market, MarketStatus, Position, Role
 from marketgraph.ids import pk_of
 from tests import factories
 from tests.invariants import assert_money_adds_up
@@ -61,6 +62,10 @@ CANCEL = """
 mutation Cancel($input: CancelMarketInput!) {
   cancelMarket(input: $input) { market { status } errors { code field message } }
 }"""
+ADD_COMMENT = """
+mutation AddComment($input: AddCommentInput!) {
+  addComment(input: $input) { comment { id } errors { code field message } }
+}"""
 READ_MARKETS = """
 query Markets {
   markets(first: 10) { edges { node { id status volume outcomes { id pool } } } }
@@ -74,10 +79,13 @@ query Market($id: ID!) {
   }
 }"""
 
+# Exactly the refusals the plan provokes: stakes overspend or arrive after closing or settling;
+# a settlement step is refused only in the contest, where resolving and cancelling race and
+# the loser finds the market settled. Anything else (MARKET_HAS_STAKES: only moderators cancel;
+# MARKET_NOT_CLOSED: every resolve follows its close) would be a bug.
 STAKE_REFUSALS = frozenset({"INSUFFICIENT_BALANCE", "MARKET_NOT_OPEN", "MARKET_SETTLED"})
-CLOSE_REFUSALS = frozenset({"MARKET_NOT_OPEN", "MARKET_SETTLED"})
-RESOLVE_REFUSALS = frozenset({"MARKET_NOT_CLOSED", "MARKET_SETTLED"})
-CANCEL_REFUSALS = frozenset({"MARKET_SETTLED", "MARKET_HAS_STAKES"})
+CONTEST_REFUSALS = frozenset({"MARKET_SETTLED"})
+CONTEST = "resolved and cancelled at once"
 
 # What happens to each market during the storm, and the status it must end in.
 FATES: dict[str, frozenset[MarketStatus]] = {
@@ -85,7 +93,7 @@ FATES: dict[str, frozenset[MarketStatus]] = {
     "resolved by the moderator": frozenset({MarketStatus.RESOLVED}),
     "resolved to an outcome nobody backed": frozenset({MarketStatus.RESOLVED}),
     "cancelled by the moderator": frozenset({MarketStatus.CANCELLED}),
-    "resolved and cancelled at once": frozenset({MarketStatus.RESOLVED, MarketStatus.CANCELLED}),
+    CONTEST: frozenset({MarketStatus.RESOLVED, MarketStatus.CANCELLED}),
     "closed and left unresolved": frozenset({MarketStatus.CLOSED}),
     "left open": frozenset({MarketStatus.OPEN}),
 }
@@ -133,6 +141,7 @@ class Tally:
     internal_errors: dict[str, str] = field(default_factory=dict)
     """Request id -> the unexpected entry of a request the server masked as internal."""
     slowest: float = 0.0
+    comments: int = 0
     positions: set[int] = field(default_factory=set)
     positions_by_key: dict[tuple[str, str], list[int]] = field(
         default_factory=lambda: defaultdict(list)
@@ -240,15 +249,27 @@ class Storm:
         if payload is not None:
             self.tally.unexpected.append(f"{order}: a reused key made a second stake {payload}")
 
+    @staticmethod
+    def settling_refusals(market: StormMarket) -> frozenset[str]:
+        return CONTEST_REFUSALS if market.fate == CONTEST else frozenset()
+
     async def close(self, account: Account, market: StormMarket) -> None:
-        await self.send(account, CLOSE, {"input": {"id": market.id}}, refusals=CLOSE_REFUSALS)
+        refusals = self.settling_refusals(market)
+        await self.send(account, CLOSE, {"input": {"id": market.id}}, refusals=refusals)
 
     async def resolve(self, account: Account, market: StormMarket, outcome: str) -> None:
         variables = {"input": {"id": market.id, "outcome": outcome}}
-        await self.send(account, RESOLVE, variables, refusals=RESOLVE_REFUSALS)
+        await self.send(account, RESOLVE, variables, refusals=self.settling_refusals(market))
 
     async def cancel(self, account: Account, market: StormMarket) -> None:
-        await self.send(account, CANCEL, {"input": {"id": market.id}}, refusals=CANCEL_REFUSALS)
+        refusals = self.settling_refusals(market)
+        await self.send(account, CANCEL, {"input": {"id": market.id}}, refusals=refusals)
+
+    async def comment(self, account: Account, market: StormMarket, number: int) -> None:
+        """A comment, whatever the market's state: it must not deadlock with settling."""
+        variables = {"input": {"market": market.id, "body": f"Storm comment {number}."}}
+        if await self.send(account, ADD_COMMENT, variables) is not None:
+            self.tally.comments += 1
 
     async def close_and_resolve(self, account: Account, market: StormMarket, outcome: str) -> None:
         await self.close(account, market)
@@ -286,6 +307,9 @@ def plan_storm(
         if roll < 0.08:
             stranger = rng.choice([m for m in members if m != market.creator])
             operations.append(partial(storm.trespass, stranger, market))
+            continue
+        if roll < 0.14:
+            operations.append(partial(storm.comment, account, market, len(operations)))
             continue
         # Nobody backs the last outcome of the market resolved to it: everyone gets refunded.
         backable = market.outcomes[:-1] if "nobody" in market.fate else market.outcomes
@@ -511,7 +535,8 @@ async def test_a_storm_of_stakes_and_settlements_keeps_the_money_whole(
     print(
         f"\nstorm on {backend} with {WORKERS[backend]} worker(s): {tally.operations} operations, "
         f"{tally.requests} requests, {tally.successes} succeeded, "
-        f"{len(retried)} retries answered with their original, HTTP {dict(tally.statuses)}, "
+        f"{len(retried)} retries answered with their original, {tally.comments} comments, "
+        f"HTTP {dict(tally.statuses)}, "
         f"error codes {dict(tally.codes)}, markets {dict(ends)}, "
         f"slowest request {tally.slowest:.1f} s, storm {storm_seconds:.1f} s, "
         f"whole test {time.monotonic() - started:.1f} s"
@@ -528,4 +553,7 @@ async def test_a_storm_of_stakes_and_settlements_keeps_the_money_whole(
     ]
     assert missed == []
     assert retried, "no retry came back with its original position"
+    assert tally.comments > 0
+    async with engine.connect() as connection:
+        assert await connection.scalar(select(func.count()).select_from(Comment)) == tally.comments
     assert {"INSUFFICIENT_BALANCE", "MARKET_NOT_OPEN", "MARKET_SETTLED"} <= set(tally.codes)

@@ -30,7 +30,7 @@ class RefreshToken(Base):
     session_id: Mapped[str] = mapped_column(ForeignKey("auth_sessions.id"), index=True)
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # pruned once passed
     used_at: Mapped[datetime | None]
 
 
@@ -44,14 +44,14 @@ class IdempotencyKey(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     key: Mapped[str] = mapped_column(String(128))
     position_id: Mapped[int] = mapped_column(ForeignKey("positions.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # expiry
 
 
 class LoginFailure(Base):
     """A failed sign-in, counted per account to throttle password guessing across workers."""
 
     __tablename__ = "login_failures"
-    __table_args__ = (Index(None, "account_key", "failed_at"),)
+    __table_args__ = (Index(None, "account_key", "failed_at"), Index(None, "failed_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # "user:<id>" for an existing account, else "login:<what was typed, lower-cased>".

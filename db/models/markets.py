@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Enum,
     ForeignKey,
@@ -35,6 +36,12 @@ class Market(Base):
     __tablename__ = "markets"
     __table_args__ = (
         CheckConstraint("volume >= 0", name="volume_not_negative"),
+        # Only a resolved market has a winner and a resolution time, and it has both.
+        CheckConstraint(
+            "(status = 'RESOLVED' AND resolution_id IS NOT NULL AND resolved_at IS NOT NULL)"
+            " OR (status <> 'RESOLVED' AND resolution_id IS NULL AND resolved_at IS NULL)",
+            name="resolved_iff_resolution",
+        ),
         Index(None, "created_at", "id"),
         Index(None, "closes_at", "id"),
         Index(None, "volume", "id"),
@@ -62,8 +69,8 @@ class Market(Base):
     resolved_at: Mapped[datetime | None]
     # The markets <-> outcomes cycle is broken by adding its key after both tables exist.
     resolution_id: Mapped[int | None] = mapped_column(index=True)
-    # Credits staked on all outcomes, kept by db/money.py in the stake's transaction.
-    volume: Mapped[int] = mapped_column(default=0)
+    # Credits staked on all outcomes, kept by db/money/ in the stake's transaction.
+    volume: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Outcome(Base):
@@ -81,5 +88,5 @@ class Outcome(Base):
     market_id: Mapped[int] = mapped_column(ForeignKey("markets.id"))
     sort_order: Mapped[int]
     label: Mapped[str] = mapped_column(String(100))
-    # Credits staked on this outcome, kept by db/money.py in the stake's transaction.
-    pool: Mapped[int] = mapped_column(default=0)
+    # Credits staked on this outcome, kept by db/money/ in the stake's transaction.
+    pool: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, ForeignKeyConstraint, Index
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, ForeignKeyConstraint, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, utcnow
@@ -32,6 +32,6 @@ class Position(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     market_id: Mapped[int] = mapped_column(ForeignKey("markets.id"))
     outcome_id: Mapped[int]
-    amount: Mapped[int]
-    payout: Mapped[int | None]
+    amount: Mapped[int] = mapped_column(BigInteger)
+    payout: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

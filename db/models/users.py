@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Enum, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, Enum, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, utcnow
@@ -44,7 +44,7 @@ class User(Base):
         default=Role.MEMBER,
     )
     suspended: Mapped[bool] = mapped_column(default=False)
-    balance: Mapped[int] = mapped_column(default=0)
-    # Payouts minus stakes over settled positions, kept by db/money.py for ordering by profit.
-    profit: Mapped[int] = mapped_column(default=0)
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Payouts minus stakes over settled positions, kept by db/money/ for ordering by profit.
+    profit: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -9,17 +9,23 @@ import strawberry
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
-from strawberry.permission import PermissionExtension
 
-from auth.accounts import email_key, insert_user, registration_problems, taken_problems
+from auth.accounts import (
+    email_key,
+    insert_user,
+    lost_race_problem,
+    registration_problems,
+    taken_problems,
+)
 from auth.passwords import hash_password, needs_rehash, verify_password
 from auth.sessions import SessionTokens, end_session, rotate, start_session
 from auth.throttle import account_key, claim_attempt, forget_failures
 from auth.tokens import issue_access_token
 from db.models import User
+from db.money import CreditSupplyExhaustedError
 from graph.context import Context, Info
 from graph.errors import ErrorCode, UserError, coded_error, user_errors
-from graph.permissions import NotSuspended
+from graph.permissions import NotSuspended, checked
 from graph.relay import required_node
 from graph.users import types as user_types
 from marketgraph.problems import Problem, ProblemCode
@@ -103,13 +109,10 @@ async def _signed_in(context: Context, tokens: SessionTokens) -> AuthPayload:
     return AuthPayload(access_token=access, refresh_token=tokens.refresh_token, user=user)
 
 
-def _taken(error: IntegrityError) -> Problem:
-    """Which unique constraint a racing registration lost on."""
-    if "email" in str(error.orig):
-        return Problem(ProblemCode.EMAIL_TAKEN, "That email is registered.", ("input", "email"))
-    return Problem(ProblemCode.USERNAME_TAKEN, "That username is taken.", ("input", "username"))
-
-
+_SIGNUPS_CLOSED = Problem(
+    ProblemCode.INVALID_INPUT,
+    "Sign-ups are closed: the community has issued every credit it may (see the README).",
+)
 _INVALID_TOKEN = Problem(
     ProblemCode.INVALID_TOKEN,
     "The refresh token is unknown, expired or already used.",
@@ -123,7 +126,7 @@ class AccountMutations:
 
     @strawberry.mutation(
         description="Create an account (a MEMBER with 1,000 credits) and sign in.",
-        extensions=[PermissionExtension(permissions=[NotSuspended()])],
+        extensions=checked(NotSuspended()),
     )
     async def register(self, info: Info, input: RegisterInput) -> AuthPayload:
         display_name = None if input.display_name is strawberry.UNSET else input.display_name
@@ -154,7 +157,9 @@ class AccountMutations:
                 )
                 tokens = await start_session(db, context.settings, user_id=user_id)
         except IntegrityError as error:
-            return _failed(_taken(error))
+            return _failed(lost_race_problem(error, prefix=("input",)))
+        except CreditSupplyExhaustedError:
+            return _failed(_SIGNUPS_CLOSED)
         return await _signed_in(context, tokens)
 
     @strawberry.mutation(description="Sign in with a username or email and a password.")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Self
+from operator import attrgetter
+from typing import TYPE_CHECKING, Annotated, ClassVar, Self
 
 import strawberry
 
 from db.base import AnyRow
+from graph.ahead import Ahead
 from graph.context import Info
 from graph.markets import types as market_types
-from graph.relay import Node, required_node, to_global_id
+from graph.relay import Node, node_of, to_global_id
 from graph.users import types as user_types
 
 if TYPE_CHECKING:
@@ -40,12 +43,17 @@ class Comment(Node):
             created_at=row.created_at,
         )
 
-    @strawberry.field
-    async def market(self, info: Info) -> Annotated[Market, strawberry.lazy("graph.markets.types")]:
-        loader = info.context.loaders.markets_by_id
-        return await required_node(loader, self.market_id, market_types.Market.from_row)
+    AHEAD: ClassVar[tuple[Ahead, ...]] = (
+        Ahead("market", attrgetter("markets_by_id"), attrgetter("market_id")),
+        Ahead("author", attrgetter("users_by_id"), attrgetter("author_id")),
+    )
 
-    @strawberry.field
-    async def author(self, info: Info) -> Annotated[User, strawberry.lazy("graph.users.types")]:
+    @strawberry.field(graphql_type=Annotated["Market", strawberry.lazy("graph.markets.types")])
+    def market(self, info: Info) -> Market | Awaitable[Market]:
+        loader = info.context.loaders.markets_by_id
+        return node_of(loader, self.market_id, market_types.Market.from_row)
+
+    @strawberry.field(graphql_type=Annotated["User", strawberry.lazy("graph.users.types")])
+    def author(self, info: Info) -> User | Awaitable[User]:
         loader = info.context.loaders.users_by_id
-        return await required_node(loader, self.author_id, user_types.User.from_row)
+        return node_of(loader, self.author_id, user_types.User.from_row)

@@ -19,7 +19,7 @@ def too_complex(measure: str, measured: int, limit: int) -> GraphQLError:
     """The error every limit answers with, carrying what was measured and the limit."""
     return coded_error(
         ErrorCode.QUERY_TOO_COMPLEX,
-        f"The query's {measure} is {measured}, over the limit of {limit}.",
+        f"The query's {measure} ({measured}) is over the limit of {limit}.",
         measure=measure,
         measured=measured,
         limit=limit,

@@ -37,6 +37,6 @@ class MarketQueries:
         order_by: MarketOrder | None = UNSET,
     ) -> Connection[Market]:
         page = page_of(market_sort(order_by), first=first, last=last, after=after, before=before)
-        return await root_connection(
-            info.context.reader, MARKETS, page, market_conditions(filter), Market.from_row
-        )
+        # Through a local: mypy cannot check the node type against the return context.
+        markets = await root_connection(info, MARKETS, page, market_conditions(filter), Market)
+        return markets

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from db.base import as_utc, utcnow
-from db.models import MarketStatus
-from graph.markets.types import effective_status
 from marketgraph.problems import Problem, ProblemCode
 
 QUESTION_LENGTH = range(10, 301)
@@ -15,9 +13,6 @@ OUTCOME_COUNT = range(2, 11)
 LABEL_LENGTH = range(1, 101)
 EARLIEST_CLOSE = timedelta(minutes=1)
 LATEST_CLOSE_YEARS = 5
-
-
-SETTLED = Problem(ProblemCode.MARKET_SETTLED, "The market is already resolved or cancelled.")
 
 
 def _invalid(message: str, *field: str) -> Problem:
@@ -74,17 +69,3 @@ def outcome_problems(labels: list[str]) -> list[Problem]:
             problems.append(_invalid("Outcome labels must differ.", "outcomes", str(index)))
         seen.add(key)
     return problems
-
-
-def state_problem(
-    status: MarketStatus, closes_at: datetime, *, must_be: MarketStatus
-) -> Problem | None:
-    """Why a market in `status` cannot be acted on where it must be OPEN or CLOSED."""
-    current = effective_status(status, closes_at)
-    if current in (MarketStatus.RESOLVED, MarketStatus.CANCELLED):
-        return SETTLED
-    if current is not must_be and must_be is MarketStatus.OPEN:
-        return Problem(ProblemCode.MARKET_NOT_OPEN, "The market is closed.")
-    if current is not must_be:
-        return Problem(ProblemCode.MARKET_NOT_CLOSED, "Close the market before resolving it.")
-    return None

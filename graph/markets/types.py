@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Self
+from operator import attrgetter
+from typing import TYPE_CHECKING, Annotated, ClassVar, Optional, Self
 
 import strawberry
 from strawberry import UNSET
 
-from db.base import AnyRow, utcnow
+from db.base import AnyRow
+from db.lifecycle import effective_status
 from db.models import MarketStatus
 from db.tables import comments, positions
+from graph.ahead import Ahead
 from graph.comments import types as comment_types
 from graph.connection import Connection, child_connection
 from graph.context import Info
+from graph.loaders import follow
 from graph.pagination import SortKey, page_of
-from graph.relay import Node, optional_node, required_node, to_global_id
+from graph.relay import Node, node_of, optional_node_of, to_global_id
 from graph.stakes import types as stake_types
 from graph.users import types as user_types
 
@@ -37,13 +42,6 @@ OUTCOME_POSITIONS = SortKey.of(
 MARKET_COMMENTS = SortKey.of(
     "market.comments", "createdAt", comments.c.created_at, descending=False
 )
-
-
-def effective_status(status: MarketStatus, closes_at: datetime) -> MarketStatus:
-    """The status readers see: an OPEN market past `closes_at` is CLOSED."""
-    if status is MarketStatus.OPEN and closes_at <= utcnow():
-        return MarketStatus.CLOSED
-    return status
 
 
 @strawberry.type(description="A question about the future that people stake credits on.")
@@ -78,20 +76,28 @@ class Market(Node):
             volume=row.volume,
         )
 
-    @strawberry.field
-    async def creator(self, info: Info) -> Annotated[User, strawberry.lazy("graph.users.types")]:
+    AHEAD: ClassVar[tuple[Ahead, ...]] = (
+        Ahead("creator", attrgetter("users_by_id"), attrgetter("creator_id")),
+        Ahead("outcomes", attrgetter("outcomes_by_market_id"), attrgetter("pk")),
+        Ahead("resolution", attrgetter("outcomes_by_id"), attrgetter("resolution_id")),
+    )
+
+    @strawberry.field(graphql_type=Annotated["User", strawberry.lazy("graph.users.types")])
+    def creator(self, info: Info) -> User | Awaitable[User]:
         loader = info.context.loaders.users_by_id
-        return await required_node(loader, self.creator_id, user_types.User.from_row)
+        return node_of(loader, self.creator_id, user_types.User.from_row)
 
-    @strawberry.field
-    async def outcomes(self, info: Info) -> list[Outcome]:
-        rows = await info.context.loaders.outcomes_by_market_id.load(self.pk)
-        return [Outcome.from_row(row) for row in rows]
+    @strawberry.field(graphql_type=list["Outcome"])
+    def outcomes(self, info: Info) -> list[Outcome] | Awaitable[list[Outcome]]:
+        return follow(info.context.loaders.outcomes_by_market_id, self.pk, Outcome.from_rows)
 
-    @strawberry.field(description="The winning outcome once the market is RESOLVED.")
-    async def resolution(self, info: Info) -> Outcome | None:
+    @strawberry.field(
+        description="The winning outcome once the market is RESOLVED.",
+        graphql_type=Optional["Outcome"],
+    )
+    def resolution(self, info: Info) -> Outcome | Awaitable[Outcome | None] | None:
         loader = info.context.loaders.outcomes_by_id
-        return await optional_node(loader, self.resolution_id, Outcome.from_row)
+        return optional_node_of(loader, self.resolution_id, Outcome.from_row)
 
     @strawberry.field(description="Stakes on this market, oldest first.")
     async def positions(
@@ -105,11 +111,12 @@ class Market(Node):
         page = page_of(MARKET_POSITIONS, first=first, last=last, after=after, before=before)
         loaders = info.context.loaders
         return await child_connection(
+            info,
             loaders.positions_by_market_id,
             loaders.position_counts_by_market_id,
             self.pk,
             page,
-            stake_types.Position.from_row,
+            stake_types.Position,
         )
 
     @strawberry.field(description="The discussion of this market, oldest first.")
@@ -124,11 +131,12 @@ class Market(Node):
         page = page_of(MARKET_COMMENTS, first=first, last=last, after=after, before=before)
         loaders = info.context.loaders
         return await child_connection(
+            info,
             loaders.comments_by_market_id,
             loaders.comment_counts_by_market_id,
             self.pk,
             page,
-            comment_types.Comment.from_row,
+            comment_types.Comment,
         )
 
 
@@ -156,10 +164,19 @@ class Outcome(Node):
             probability=row.probability,
         )
 
-    @strawberry.field
-    async def market(self, info: Info) -> Market:
+    @classmethod
+    def from_rows(cls, rows: Iterable[AnyRow]) -> list[Self]:
+        """The Outcomes for rows of `OUTCOME_COLUMNS`, in their order."""
+        return [cls.from_row(row) for row in rows]
+
+    AHEAD: ClassVar[tuple[Ahead, ...]] = (
+        Ahead("market", attrgetter("markets_by_id"), attrgetter("market_id")),
+    )
+
+    @strawberry.field(graphql_type=Market)
+    def market(self, info: Info) -> Market | Awaitable[Market]:
         loader = info.context.loaders.markets_by_id
-        return await required_node(loader, self.market_id, Market.from_row)
+        return node_of(loader, self.market_id, Market.from_row)
 
     @strawberry.field(description="Stakes on this outcome, oldest first.")
     async def positions(
@@ -173,9 +190,10 @@ class Outcome(Node):
         page = page_of(OUTCOME_POSITIONS, first=first, last=last, after=after, before=before)
         loaders = info.context.loaders
         return await child_connection(
+            info,
             loaders.positions_by_outcome_id,
             loaders.position_counts_by_outcome_id,
             self.pk,
             page,
-            stake_types.Position.from_row,
+            stake_types.Position,
         )

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Self
+from operator import attrgetter
+from typing import TYPE_CHECKING, Annotated, ClassVar, Self
 
 import strawberry
 
 from db.base import AnyRow
+from graph.ahead import Ahead
 from graph.context import Info
 from graph.markets import types as market_types
-from graph.relay import Node, required_node, to_global_id
+from graph.relay import Node, node_of, to_global_id
 from graph.users import types as user_types
 
 if TYPE_CHECKING:
@@ -46,19 +49,23 @@ class Position(Node):
             payout=row.payout,
         )
 
-    @strawberry.field
-    async def user(self, info: Info) -> Annotated[User, strawberry.lazy("graph.users.types")]:
+    AHEAD: ClassVar[tuple[Ahead, ...]] = (
+        Ahead("user", attrgetter("users_by_id"), attrgetter("user_id")),
+        Ahead("market", attrgetter("markets_by_id"), attrgetter("market_id")),
+        Ahead("outcome", attrgetter("outcomes_by_id"), attrgetter("outcome_id")),
+    )
+
+    @strawberry.field(graphql_type=Annotated["User", strawberry.lazy("graph.users.types")])
+    def user(self, info: Info) -> User | Awaitable[User]:
         loader = info.context.loaders.users_by_id
-        return await required_node(loader, self.user_id, user_types.User.from_row)
+        return node_of(loader, self.user_id, user_types.User.from_row)
 
-    @strawberry.field
-    async def market(self, info: Info) -> Annotated[Market, strawberry.lazy("graph.markets.types")]:
+    @strawberry.field(graphql_type=Annotated["Market", strawberry.lazy("graph.markets.types")])
+    def market(self, info: Info) -> Market | Awaitable[Market]:
         loader = info.context.loaders.markets_by_id
-        return await required_node(loader, self.market_id, market_types.Market.from_row)
+        return node_of(loader, self.market_id, market_types.Market.from_row)
 
-    @strawberry.field
-    async def outcome(
-        self, info: Info
-    ) -> Annotated[Outcome, strawberry.lazy("graph.markets.types")]:
+    @strawberry.field(graphql_type=Annotated["Outcome", strawberry.lazy("graph.markets.types")])
+    def outcome(self, info: Info) -> Outcome | Awaitable[Outcome]:
         loader = info.context.loaders.outcomes_by_id
-        return await required_node(loader, self.outcome_id, market_types.Outcome.from_row)
+        return node_of(loader, self.outcome_id, market_types.Outcome.from_row)

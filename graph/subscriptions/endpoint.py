@@ -85,6 +85,8 @@ class SubscriptionEndpoint(GraphQL[Context, None]):
                 seconds=settings.subscription_init_timeout_seconds
             ),
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+            # Pages on these origins may open sockets, as they may POST (same-origin always).
+            allowed_origins=settings.cors_origins,
         )
         self.engine = engine
         self.settings = settings

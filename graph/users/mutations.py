@@ -7,8 +7,8 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from auth.rbac import Permission, may_set_role, may_suspend
-from db.models import LedgerReason, Role, User
-from db.money import Movement, move_credits
+from db.models import CREDIT_SUPPLY_MAX, LedgerReason, Role, User
+from db.money import CreditSupplyExhaustedError, Movement, move_credits
 from graph.context import Context, Info
 from graph.errors import ErrorCode, UserError, coded_error, user_errors
 from graph.permissions import MayActOnTarget, guarded
@@ -17,7 +17,6 @@ from graph.users.types import User as UserType
 from marketgraph.problems import Problem, ProblemCode
 
 GRANT_RANGE = range(1, 1_000_001)
-MAX_BALANCE = 2**31 - 1  # GraphQL's Int, and a 32-bit INTEGER column
 
 
 @strawberry.input
@@ -88,6 +87,11 @@ async def _locked_with_admins(
     return pk, target.role, admins
 
 
+_SUPPLY_SPENT = Problem(
+    ProblemCode.INVALID_INPUT,
+    f"That would issue more than the {CREDIT_SUPPLY_MAX:,} credits the community may ever have.",
+    ("input", "amount"),
+)
 _LAST_ADMIN = Problem(ProblemCode.LAST_ADMIN, "Keep at least one active admin.")
 
 
@@ -163,20 +167,15 @@ class UserMutations:
                     ("input", "amount"),
                 )
             )
-        async with info.context.writing() as db:
-            target = await _locked_user(db, input.user)
-            if target is None:
-                problems.append(_not_found())
-            if problems or target is None:
-                return UserPayload(errors=user_errors(problems))
-            user_id, _role = target
-            balance = await db.scalar(select(User.balance).where(User.id == user_id))
-            if (balance or 0) + input.amount > MAX_BALANCE:
-                too_much = Problem(
-                    ProblemCode.INVALID_INPUT,
-                    f"A balance holds at most {MAX_BALANCE:,} credits.",
-                    ("input", "amount"),
-                )
-                return UserPayload(errors=user_errors([too_much]))
-            await move_credits(db, [Movement(user_id, input.amount, LedgerReason.GRANT)])
+        try:
+            async with info.context.writing() as db:
+                target = await _locked_user(db, input.user)
+                if target is None:
+                    problems.append(_not_found())
+                if problems or target is None:
+                    return UserPayload(errors=user_errors(problems))
+                user_id, _role = target
+                await move_credits(db, [Movement(user_id, input.amount, LedgerReason.GRANT)])
+        except CreditSupplyExhaustedError:
+            return UserPayload(errors=user_errors([_SUPPLY_SPENT]))
         return await _changed(info.context, user_id)

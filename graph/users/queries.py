@@ -45,6 +45,6 @@ class UserQueries:
         order_by: UserOrder | None = UNSET,
     ) -> Connection[User]:
         page = page_of(user_sort(order_by), first=first, last=last, after=after, before=before)
-        return await root_connection(
-            info.context.reader, USERS, page, user_conditions(filter), User.from_row
-        )
+        # Through a local: mypy cannot check the node type against the return context.
+        users = await root_connection(info, USERS, page, user_conditions(filter), User)
+        return users

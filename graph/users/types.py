@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Self
+from typing import TYPE_CHECKING, Annotated, ClassVar, Self
 
 import strawberry
 from strawberry import UNSET
@@ -11,6 +11,7 @@ from strawberry import UNSET
 from db.base import AnyRow
 from db.models import Role
 from db.tables import comments, ledger_entries, markets, positions
+from graph.ahead import Ahead
 from graph.comments import types as comment_types
 from graph.connection import Connection, child_connection
 from graph.context import Info
@@ -57,6 +58,8 @@ class User(Node):
     profit: int = strawberry.field(
         description="Payouts minus stakes over the user's settled positions. Public."
     )
+
+    AHEAD: ClassVar[tuple[Ahead, ...]] = ()
 
     @classmethod
     def from_row(cls, row: AnyRow) -> Self:
@@ -105,11 +108,12 @@ class User(Node):
         page = page_of(NEWEST_MARKETS, first=first, last=last, after=after, before=before)
         loaders = info.context.loaders
         return await child_connection(
+            info,
             loaders.markets_by_creator_id,
             loaders.market_counts_by_creator_id,
             self.pk,
             page,
-            market_types.Market.from_row,
+            market_types.Market,
         )
 
     @strawberry.field(description="Stakes this user placed, newest first.")
@@ -124,11 +128,12 @@ class User(Node):
         page = page_of(NEWEST_POSITIONS, first=first, last=last, after=after, before=before)
         loaders = info.context.loaders
         return await child_connection(
+            info,
             loaders.positions_by_user_id,
             loaders.position_counts_by_user_id,
             self.pk,
             page,
-            stake_types.Position.from_row,
+            stake_types.Position,
         )
 
     @strawberry.field(description="Comments this user wrote, newest first.")
@@ -143,11 +148,12 @@ class User(Node):
         page = page_of(NEWEST_COMMENTS, first=first, last=last, after=after, before=before)
         loaders = info.context.loaders
         return await child_connection(
+            info,
             loaders.comments_by_author_id,
             loaders.comment_counts_by_author_id,
             self.pk,
             page,
-            comment_types.Comment.from_row,
+            comment_types.Comment,
         )
 
     @strawberry.field(
@@ -169,9 +175,10 @@ class User(Node):
             return None
         loaders = info.context.loaders
         return await child_connection(
+            info,
             loaders.ledger_entries_by_user_id,
             loaders.ledger_entry_counts_by_user_id,
             self.pk,
             page,
-            ledger_types.LedgerEntry.from_row,
+            ledger_types.LedgerEntry,
         )

@@ -15,7 +15,7 @@ from db.base import utcnow
 from db.models import LoginFailure, User
 from marketgraph.settings import Settings
 from tests import factories
-from tests.auth_helpers import LOGIN, login, post, serving, viewer
+from tests.sessions import LOGIN, login, post, serving, viewer
 
 WRONG = "not the password"
 
@@ -65,7 +65,7 @@ async def test_sign_in_by_username_or_email_in_any_case(
 
         me = await viewer(client, tokens.access)
         assert (me["username"], me["email"], me["balance"]) == ("alice", "Alice@Example.com", 1000)
-        assert tokens.user == me["id"]
+        assert tokens.gid == me["id"]
 
 
 async def test_a_wrong_password_and_an_unknown_login_look_the_same(

@@ -21,13 +21,13 @@ from db.models import RefreshToken
 from marketgraph.ids import to_global_id
 from marketgraph.settings import Settings
 from tests import factories
-from tests.auth_helpers import (
+from tests.sessions import (
     LOGIN,
-    Tokens,
+    Session,
     assert_unauthenticated,
-    execute_as,
     login,
     post,
+    send,
     viewer,
 )
 
@@ -70,16 +70,14 @@ def sign(claims: dict[str, Any], key: str = SECRET, **headers: Any) -> str:
 
 
 async def refresh(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
-    body = await execute_as(client, None, REFRESH, {"token": token})
+    body = await send(client, None, REFRESH, {"token": token})
     assert "errors" not in body, body
     payload: dict[str, Any] = body["data"]["refreshToken"]
     return payload
 
 
-async def refreshed(client: httpx.AsyncClient, token: str) -> Tokens:
-    payload = await refresh(client, token)
-    assert payload["errors"] == [], payload
-    return Tokens(payload["accessToken"], payload["refreshToken"], payload["user"]["id"])
+async def refreshed(client: httpx.AsyncClient, token: str) -> Session:
+    return Session.of(await refresh(client, token))
 
 
 async def assert_invalid_refresh(client: httpx.AsyncClient, token: str) -> None:
@@ -91,7 +89,7 @@ async def assert_invalid_refresh(client: httpx.AsyncClient, token: str) -> None:
 async def logout(
     client: httpx.AsyncClient, token: str, *, everywhere: bool = False
 ) -> dict[str, Any]:
-    body = await execute_as(client, None, LOGOUT, {"token": token, "everywhere": everywhere})
+    body = await send(client, None, LOGOUT, {"token": token, "everywhere": everywhere})
     assert "errors" not in body, body
     payload: dict[str, Any] = body["data"]["logout"]
     return payload
@@ -111,7 +109,7 @@ async def test_an_access_token_names_its_user_and_session_for_fifteen_minutes(
 
     claims = claims_of(first.access)
     assert set(claims) == {"sub", "sid", "iat", "exp", "iss", "aud", "jti"}
-    assert claims["sub"] == to_global_id("User", user_id) == first.user
+    assert claims["sub"] == to_global_id("User", user_id) == first.gid
     assert claims["exp"] - claims["iat"] == 15 * 60
     assert abs(claims["iat"] - time.time()) < 60
     assert jwt.get_unverified_header(first.access)["alg"] == "HS256"
@@ -205,7 +203,7 @@ async def test_refreshing_rotates_the_refresh_token_within_the_session(
 
     assert len({first.refresh, second.refresh, third.refresh}) == 3
     assert claims_of(third.access)["sid"] == claims_of(first.access)["sid"]
-    assert second.user == first.user
+    assert second.gid == first.gid
     for access in (first.access, second.access, third.access):
         assert (await viewer(client, access))["username"] == "alice"
 

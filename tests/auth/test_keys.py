@@ -25,7 +25,7 @@ from auth.keys import KeyConfigurationError
 from graph.app import create_app
 from marketgraph.settings import Mode, Settings
 from tests import factories
-from tests.auth_helpers import assert_unauthenticated, login, post, serving, viewer
+from tests.sessions import assert_unauthenticated, login, post, serving, viewer
 
 ALGORITHMS = ("EdDSA", "RS256")
 PrivateKey = ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey

@@ -21,7 +21,7 @@ from marketgraph.settings import Settings, get_settings
 from tests.databases import postgres_url, sqlite_url
 from tests.invariants import assert_money_adds_up
 
-COMMANDS = ("serve", "demo", "migrate", "seed", "create-admin", "export-schema")
+COMMANDS = ("serve", "demo", "migrate", "seed", "create-admin", "prune", "export-schema")
 
 
 def marketgraph(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -6,23 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.models import Role
 from graph.relay import to_global_id
 from tests import factories
 from tests.sessions import (
     ANONYMOUS,
-    OK,
-    Session,
     database_state,
-    log_in,
-    outcome,
     payload,
     send,
     sign_in,
-    suspend,
     user_errors,
 )
 
@@ -55,55 +48,6 @@ def comment_gid(pk: int) -> str:
 def add_input(market_id: int, body: str) -> dict[str, Any]:
     """The variables of ADD."""
     return {"i": {"market": to_global_id("Market", market_id), "body": body}}
-
-
-F, U = "FORBIDDEN", "UNAUTHENTICATED"
-PERMISSIONS = {
-    # role:     addComment  deleteComment (of the author's comment)
-    "anonymous": (U, U),
-    "member": (OK, F),
-    "author": (OK, OK),
-    "moderator": (OK, OK),
-    "admin": (OK, OK),
-    # The suspended user wrote the comment: suspension outweighs authorship.
-    "suspended": (F, F),
-}
-
-
-@pytest.mark.parametrize(("role", "expected"), PERMISSIONS.items(), ids=list(PERMISSIONS))
-async def test_who_may_comment_and_delete(
-    client: httpx.AsyncClient, engine: AsyncEngine, role: str, expected: tuple[str, str]
-) -> None:
-    # given a market with a comment by its author, and a caller in `role`
-    author = await factories.create_user(engine)
-    market_id, _ = await factories.create_market(engine, creator_id=author)
-    comment_id = await factories.comment(
-        engine, market_id=market_id, author_id=author, body="First!"
-    )
-    caller: Session
-    if role == "anonymous":
-        caller = ANONYMOUS
-    elif role in ("author", "suspended"):
-        caller = await log_in(client, engine, author)
-        if role == "suspended":
-            await suspend(engine, author)
-    else:
-        caller = await sign_in(client, engine, role=Role(role.upper()))
-
-    # when they comment, and delete the author's comment
-    results = []
-    for field, document, variables in (
-        ("addComment", ADD, add_input(market_id, "Interesting.")),
-        ("deleteComment", DELETE, {"i": {"id": comment_gid(comment_id)}}),
-    ):
-        before = await database_state(engine)
-        result = outcome(await send(client, caller, document, variables), field)
-        results.append(result)
-        # then a refusal writes nothing
-        if result != OK:
-            assert await database_state(engine) == before, field
-
-    assert tuple(results) == expected
 
 
 async def test_a_comment_joins_the_market_discussion_oldest_first(

@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import CheckConstraint, inspect
+from sqlalchemy import CheckConstraint, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -15,8 +15,12 @@ import db.models  # noqa: F401  (registers every table)
 from db.base import Base
 from db.engine import create_engine
 from db.migrate import current_revision, downgrade, head_revision, include_object, upgrade
+from db.models import CreditSupply, LedgerReason
+from db.money import Movement, move_credits
 from marketgraph.settings import Settings
+from tests import factories
 from tests.databases import sqlite_url
+from tests.invariants import assert_money_adds_up
 
 
 def model_differences(connection: Connection) -> list[Any]:
@@ -73,3 +77,23 @@ def test_no_relationship_can_lazy_load() -> None:
         relationship for mapper in Base.registry.mappers for relationship in mapper.relationships
     ]
     assert all(relationship.lazy == "raise" for relationship in relationships)
+
+
+async def test_the_credit_supply_starts_from_the_grants_already_in_the_ledger(
+    engine: AsyncEngine,
+) -> None:
+    # given users holding signup grants and a grant, in a database taken back to 0004
+    await upgrade(engine)
+    await factories.create_user(engine)
+    user_id = await factories.create_user(engine)
+    async with engine.begin() as connection:
+        await move_credits(connection, [Movement(user_id, 250, LedgerReason.GRANT)])
+    await downgrade(engine, "0004")
+
+    # when it migrates to 0005
+    await upgrade(engine)
+
+    # then the supply counts them, and the money adds up
+    async with engine.connect() as connection:
+        assert await connection.scalar(select(CreditSupply.issued)) == 2_250
+    await assert_money_adds_up(engine)

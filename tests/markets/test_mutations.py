@@ -15,18 +15,19 @@ from db.base import utcnow
 from db.models import MarketStatus, Role
 from graph.markets.rules import years_later
 from graph.relay import to_global_id
+from marketgraph.settings import Settings
 from tests import factories
 from tests.invariants import assert_money_adds_up
 from tests.sessions import (
     ANONYMOUS,
     OK,
-    Session,
     database_state,
     log_in,
     money,
     outcome,
     payload,
     send,
+    serving,
     sign_in,
     suspend,
     user_errors,
@@ -97,83 +98,6 @@ def positions(market: dict[str, Any]) -> list[tuple[int, int | None, str]]:
         (node["amount"], node["payout"], node["user"]["id"])
         for node in (edge["node"] for edge in market["positions"]["edges"])
     ]
-
-
-# -- who may do what ---------------------------------------------------------------------------
-
-ACTIONS = (
-    "create",
-    "edit description",
-    "edit question",
-    "close",
-    "resolve",
-    "cancel",
-)
-F, U = "FORBIDDEN", "UNAUTHENTICATED"
-PERMISSIONS = {
-    # role:        create  edit description  edit question  close  resolve  cancel
-    "anonymous": (U, U, U, U, U, U),
-    "member": (OK, F, F, F, F, F),
-    "creator": (OK, OK, OK, OK, OK, OK),
-    "moderator": (OK, OK, F, OK, OK, OK),
-    "admin": (OK, OK, F, OK, OK, OK),
-    # The suspended user created the markets: suspension outweighs ownership.
-    "suspended": (F, F, F, F, F, F),
-}
-
-
-async def actor(
-    client: httpx.AsyncClient, engine: AsyncEngine, role: str, creator_id: int
-) -> Session:
-    """The caller playing `role` towards markets made by `creator_id`."""
-    if role == "anonymous":
-        return ANONYMOUS
-    if role == "creator":
-        return await log_in(client, engine, creator_id)
-    if role == "suspended":
-        # The creator, suspended after signing in: it applies to the very next request.
-        session = await log_in(client, engine, creator_id)
-        await suspend(engine, creator_id)
-        return session
-    return await sign_in(client, engine, role=Role(role.upper()))
-
-
-@pytest.mark.parametrize(("role", "expected"), PERMISSIONS.items(), ids=list(PERMISSIONS))
-async def test_who_may_change_a_market(
-    client: httpx.AsyncClient, engine: AsyncEngine, role: str, expected: tuple[str, ...]
-) -> None:
-    # given a market of its own for each action, in the state the action needs, each with a
-    # stake of the creator only (so the creator may still edit and cancel)
-    creator = await factories.create_user(engine)
-    calls: list[tuple[str, str, dict[str, Any]]] = [("createMarket", CREATE, new_market())]
-    for field, document, state, change in (
-        ("updateMarket", UPDATE, "OPEN", {"description": "New detail."}),
-        ("updateMarket", UPDATE, "OPEN", {"question": "Will the bridge open before July?"}),
-        ("closeMarket", CLOSE, "OPEN", {}),
-        ("resolveMarket", RESOLVE, "CLOSED", {}),
-        ("cancelMarket", CANCEL, "OPEN", {}),
-    ):
-        market_id, (yes, _) = await market_in(engine, creator, state)
-        await factories.stake(
-            engine, user_id=creator, market_id=market_id, outcome_id=yes, amount=5
-        )
-        if field == "resolveMarket":
-            change = {"outcome": outcome_gid(yes)}
-        calls.append((field, document, {"id": market_gid(market_id)} | change))
-    caller = await actor(client, engine, role, creator)
-
-    # when the caller tries each of them
-    seen = []
-    for field, document, market_input in calls:
-        before = await database_state(engine)
-        result = outcome(await send(client, caller, document, {"i": market_input}), field)
-        seen.append(result)
-        # then a refused one writes nothing
-        if result != OK:
-            assert await database_state(engine) == before, field
-
-    assert dict(zip(ACTIONS, seen, strict=True)) == dict(zip(ACTIONS, expected, strict=True))
-    await assert_money_adds_up(engine)
 
 
 # -- createMarket ------------------------------------------------------------------------------
@@ -869,6 +793,33 @@ async def test_resolve_and_cancel_racing_settle_a_market_once(
         paid = [payout for _, payout, _ in positions(winner["market"])]
         assert paid == ([100, 0] if results[0] == OK else [30, 70])
     await assert_money_adds_up(engine)
+
+
+async def test_more_owners_acting_at_once_than_the_pool_holds_all_get_through(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    # given a server whose pool holds two connections, and six creators with an open market each
+    small_pool = settings.model_copy(
+        update={"db_pool_size": 2, "db_max_overflow": 0, "db_pool_timeout": 20.0}
+    )
+    creators = [await factories.create_user(engine) for _ in range(6)]
+    markets = [(await market_in(engine, creator, "OPEN"))[0] for creator in creators]
+    async with serving(small_pool) as http:
+        sessions = [await log_in(http, engine, creator) for creator in creators]
+
+        # when each closes their market at the same moment (the owner check reads, then the
+        # close writes: a request holding a read connection while waiting for a write one would
+        # starve the pool and time out)
+        bodies = await asyncio.gather(
+            *(
+                send(http, session, CLOSE, {"i": {"id": market_gid(market)}})
+                for session, market in zip(sessions, markets, strict=True)
+            )
+        )
+
+    # then every one of them closed
+    assert [outcome(body, "closeMarket") for body in bodies] == [OK] * len(creators)
+    assert {body["data"]["closeMarket"]["market"]["status"] for body in bodies} == {"CLOSED"}
 
 
 async def test_markets_with_the_same_stakers_resolve_at_the_same_time(

@@ -78,12 +78,12 @@ async def test_market_of_a_foreign_or_broken_id_is_null(
         assert await execute(client, MARKET, {"id": wrong}) == {"data": {"market": None}}
 
 
-async def test_market_reads_in_three_statements(
+async def test_market_reads_in_three_statements_and_a_rate_limit_charge(
     client: httpx.AsyncClient, engine: AsyncEngine, statements: StatementCounter
 ) -> None:
     alice = await factories.create_user(engine)
     market_id, _ = await factories.create_market(engine, creator_id=alice)
     statements.reset()
     await execute(client, MARKET, {"id": to_global_id("Market", market_id)})
-    # the market; then its creator and its outcomes, each in one batch
-    assert statements.count == 3, statements.seen
+    # the caller's rate-limit charge; the market; then its creator and its outcomes, batched
+    assert statements.count == 1 + 3, statements.seen

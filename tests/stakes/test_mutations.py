@@ -9,24 +9,23 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.models import MarketStatus, Role
+from db.models import IdempotencyKey, MarketStatus
+from db.money import IDEMPOTENCY_KEY_LIFETIME
 from graph.relay import to_global_id
 from tests import factories
 from tests.invariants import assert_money_adds_up
 from tests.sessions import (
-    ANONYMOUS,
     OK,
     Session,
     database_state,
-    log_in,
     money,
     outcome,
     payload,
     send,
     sign_in,
-    suspend,
     user_errors,
 )
 
@@ -54,43 +53,6 @@ async def place(
 ) -> dict[str, Any]:
     """The response to placing a stake."""
     return await send(client, who, PLACE, stake_input(outcome_id, amount, key))
-
-
-@pytest.mark.parametrize(
-    ("role", "expected"),
-    [
-        ("anonymous", "UNAUTHENTICATED"),
-        ("member", OK),
-        ("creator", OK),
-        ("moderator", OK),
-        ("admin", OK),
-        ("suspended", "FORBIDDEN"),
-    ],
-)
-async def test_who_may_stake(
-    client: httpx.AsyncClient, engine: AsyncEngine, role: str, expected: str
-) -> None:
-    # given an open market and a caller in `role` (the suspended one created the market)
-    creator = await factories.create_user(engine)
-    _, (yes, _) = await factories.create_market(engine, creator_id=creator)
-    if role == "anonymous":
-        caller = ANONYMOUS
-    elif role in ("creator", "suspended"):
-        caller = await log_in(client, engine, creator)
-        if role == "suspended":
-            await suspend(engine, creator)
-    else:
-        caller = await sign_in(client, engine, role=Role(role.upper()))
-    before = await database_state(engine)
-
-    # when they stake
-    result = outcome(await place(client, caller, yes, 10), "placeStake")
-
-    # then only the signed-in and active may, and a refusal writes nothing
-    assert result == expected
-    if result != OK:
-        assert await database_state(engine) == before
-    await assert_money_adds_up(engine)
 
 
 async def test_a_stake_debits_the_balance_into_a_new_position(
@@ -273,6 +235,57 @@ async def test_keys_are_per_user(client: httpx.AsyncClient, engine: AsyncEngine)
     assert alices["position"]["id"] != bobs["position"]["id"]
     assert bobs["position"]["user"] == {"id": bob.gid}
     assert bobs["market"]["volume"] == 20
+    await assert_money_adds_up(engine)
+
+
+async def age_key(engine: AsyncEngine, key: str, age: timedelta) -> None:
+    """Make an idempotency key look `age` old."""
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(IdempotencyKey)
+            .where(IdempotencyKey.key == key)
+            .values(created_at=datetime.now(UTC) - age)
+        )
+
+
+async def test_a_key_answers_for_24_hours_then_places_a_new_stake(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    bob = await factories.create_user(engine)
+    _, (yes, _) = await factories.create_market(engine, creator_id=bob)
+    alice = await sign_in(client, engine)
+    first = payload(await place(client, alice, yes, 100, key="daily"), "placeStake")
+
+    # a retry just inside the lifetime still answers with the original
+    await age_key(engine, "daily", IDEMPOTENCY_KEY_LIFETIME - timedelta(minutes=1))
+    within = payload(await place(client, alice, yes, 100, key="daily"), "placeStake")
+    # once the lifetime has passed, the key is free: a new stake, charged, that it now names
+    await age_key(engine, "daily", IDEMPOTENCY_KEY_LIFETIME + timedelta(seconds=1))
+    after = payload(await place(client, alice, yes, 100, key="daily"), "placeStake")
+    again = payload(await place(client, alice, yes, 100, key="daily"), "placeStake")
+
+    assert within == first
+    assert after["errors"] == []
+    assert after["position"]["id"] != first["position"]["id"]
+    assert again == after
+    assert (await money(client, alice, alice.user_id))["balance"] == 800
+    assert len((await database_state(engine))["idempotency_keys"]) == 1
+    await assert_money_adds_up(engine)
+
+
+async def test_keys_are_1_to_128_characters(client: httpx.AsyncClient, engine: AsyncEngine) -> None:
+    bob = await factories.create_user(engine)
+    _, (yes, _) = await factories.create_market(engine, creator_id=bob)
+    alice = await sign_in(client, engine)
+    before = await database_state(engine)
+
+    refused = [
+        user_errors(await place(client, alice, yes, 10, key=key), "placeStake")
+        for key in ("", "k" * 129)
+    ]
+    assert refused == [[("INVALID_INPUT", ["input", "idempotencyKey"])]] * 2
+    assert await database_state(engine) == before
+    assert outcome(await place(client, alice, yes, 10, key="k" * 128), "placeStake") == OK
     await assert_money_adds_up(engine)
 
 

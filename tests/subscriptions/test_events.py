@@ -9,10 +9,10 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from marketgraph.ids import pk_of, to_global_id
+from marketgraph.ids import to_global_id
 from marketgraph.settings import Settings
 from tests import factories
-from tests.auth_helpers import execute_as, login, signed_in
+from tests.sessions import login, send, sign_in
 from tests.subscriptions.client import (
     COMMENT_ADDED,
     MARKET_UPDATED,
@@ -50,7 +50,7 @@ mutation ($market: ID!, $body: String!) {
 
 async def ok(http: httpx.AsyncClient, token: str, query: str, **variables: Any) -> None:
     """Run a mutation that must succeed (no errors at either level)."""
-    body = await execute_as(http, token, query, variables)
+    body = await send(http, token, query, variables)
     assert "errors" not in body, body
     (payload,) = body["data"].values()
     assert payload["errors"] == [], payload
@@ -75,9 +75,8 @@ async def test_every_change_of_a_market_reaches_its_subscriber_in_order(
     http: httpx.AsyncClient, engine: AsyncEngine, base_url: str
 ) -> None:
     # Given an anonymous subscriber to one market and another market's subscriber on the socket
-    alice = await signed_in(http, engine, "alice")
-    alice_id = pk_of(alice.user, "User")
-    assert alice_id is not None
+    alice = await sign_in(http, engine, username="alice")
+    alice_id = alice.user_id
     market, (yes, no) = await factories.create_market(engine, creator_id=alice_id)
     other, _ = await factories.create_market(engine, creator_id=alice_id)
     market_gid, other_gid = to_global_id("Market", market), to_global_id("Market", other)
@@ -107,9 +106,8 @@ async def test_a_rolled_back_stake_publishes_nothing(
     http: httpx.AsyncClient, engine: AsyncEngine, base_url: str, backend: str
 ) -> None:
     # Given a subscriber, and a database that refuses the next stake's last write
-    bob = await signed_in(http, engine, "bob")
-    bob_id = pk_of(bob.user, "User")
-    assert bob_id is not None
+    bob = await sign_in(http, engine, username="bob")
+    bob_id = bob.user_id
     market, (yes, _) = await factories.create_market(engine, creator_id=bob_id)
     market_gid, yes_gid = to_global_id("Market", market), to_global_id("Outcome", yes)
     await refuse_idempotency_keys(engine, backend)
@@ -118,7 +116,7 @@ async def test_a_rolled_back_stake_publishes_nothing(
         await until_stats(http, subscribers=1)
 
         # When that stake fails after writing all else (rolled back), then two changes commit
-        failed = await execute_as(http, bob.access, KEYED_STAKE, {"outcome": yes_gid, "key": "k1"})
+        failed = await send(http, bob.access, KEYED_STAKE, {"outcome": yes_gid, "key": "k1"})
         assert failed["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
         await accept_idempotency_keys(engine, backend)
         await ok(http, bob.access, PLACE_STAKE, outcome=yes_gid, amount=7)
@@ -169,9 +167,8 @@ async def test_a_burst_of_a_thousand_comments_arrives_complete_and_in_order(
     http: httpx.AsyncClient, engine: AsyncEngine, base_url: str
 ) -> None:
     # Given a subscriber to a market's comments
-    carol = await signed_in(http, engine, "carol")
-    carol_id = pk_of(carol.user, "User")
-    assert carol_id is not None
+    carol = await sign_in(http, engine, username="carol")
+    carol_id = carol.user_id
     market, _ = await factories.create_market(engine, creator_id=carol_id)
     market_gid = to_global_id("Market", market)
     async with connected(base_url) as socket:
@@ -207,9 +204,8 @@ async def test_disconnecting_mid_stream_leaks_no_subscriber_and_no_task(
     http: httpx.AsyncClient, engine: AsyncEngine, base_url: str
 ) -> None:
     # Given a quiet worker, then two sockets with three subscriptions receiving events
-    dave = await signed_in(http, engine, "dave")
-    dave_id = pk_of(dave.user, "User")
-    assert dave_id is not None
+    dave = await sign_in(http, engine, username="dave")
+    dave_id = dave.user_id
     market, (yes, _) = await factories.create_market(engine, creator_id=dave_id)
     market_gid, yes_gid = to_global_id("Market", market), to_global_id("Outcome", yes)
     before = await until_stats(http, subscribers=0)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from graph.subscriptions.postgres import APPLICATION_NAME
 from marketgraph.ids import to_global_id
 from tests import factories
-from tests.auth_helpers import execute_as, login
+from tests.sessions import login, send
 from tests.subscriptions.client import MARKET_UPDATED, connected, until_stats
 
 PLACE_STAKE = """
@@ -52,6 +52,6 @@ async def test_a_lost_listen_connection_ends_subscriptions_and_the_next_one_reco
         await until_stats(http, subscribers=1)
         tokens = await login(http, "nina")
         outcome = to_global_id("Outcome", yes)
-        body = await execute_as(http, tokens.access, PLACE_STAKE, {"outcome": outcome})
+        body = await send(http, tokens.access, PLACE_STAKE, {"outcome": outcome})
         assert body["data"]["placeStake"]["errors"] == []
         assert (await socket.next_data("m"))["marketUpdated"]["volume"] == 3

@@ -10,10 +10,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from marketgraph.ids import pk_of, to_global_id
+from marketgraph.ids import to_global_id
 from tests import factories
-from tests.auth_helpers import execute_as, login
 from tests.servers import Server, running_server
+from tests.sessions import login, send
 from tests.subscriptions.client import MARKET_UPDATED, connected, stats
 
 PLACE_STAKE = """
@@ -69,9 +69,9 @@ async def test_a_subscriber_on_one_worker_sees_a_stake_made_through_another(
         # When a stake is placed through worker B
         async with client_of_a_worker_other_than(base_url, worker_a) as worker_b:
             tokens = await login(worker_b, "judy")
-            assert pk_of(tokens.user, "User") == user_id
+            assert tokens.user_id == user_id
             outcome = to_global_id("Outcome", yes)
-            body = await execute_as(worker_b, tokens.access, PLACE_STAKE, {"outcome": outcome})
+            body = await send(worker_b, tokens.access, PLACE_STAKE, {"outcome": outcome})
             assert body["data"]["placeStake"]["errors"] == []
             assert (await stats(worker_b))["subscribers"] == 0
 
