@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from graph.observability.metrics import SUBSCRIPTIONS
+
 
 class Topic(StrEnum):
     """What an event is about; subscribers listen to one topic of one market."""
@@ -109,9 +111,11 @@ class FanOut:
         key = (topic, market_id)
         subscriber = Subscriber(self._queue_size)
         self._subscribers.setdefault(key, set()).add(subscriber)
+        SUBSCRIPTIONS.inc()
         try:
             yield subscriber
         finally:
+            SUBSCRIPTIONS.dec()
             self._discard(key, subscriber)
 
     def _discard(self, key: Key, subscriber: Subscriber) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import orjson
+from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -28,6 +29,9 @@ from graph.context import Context
 from graph.errors import ErrorCode, coded_error
 from graph.schema import schema
 from graph.subscriptions.broker import Broker
+from graph.transport.params import GraphQLParams
+from graph.transport.persisted import PersistedQueryNotFoundError, TrustedDocuments
+from graph.transport.problems import RequestError
 from marketgraph.settings import Mode, Settings
 
 
@@ -49,10 +53,12 @@ def _authorization(params: dict[str, object]) -> str | None:
 
 
 class _Handler(BaseGraphQLTransportWSHandler[Context, None]):
-    """Strawberry's protocol handler, refusing one subscription too many with a coded error."""
+    """Strawberry's protocol handler, refusing with a coded error one subscription too many,
+    and in trusted-documents mode any document not in the manifest."""
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         limit = self.max_subscriptions_per_connection
+        error = None
         if (
             limit is not None
             and self.connection_acknowledged
@@ -64,11 +70,33 @@ class _Handler(BaseGraphQLTransportWSHandler[Context, None]):
                 f"A connection may run at most {limit} subscriptions at once.",
                 limit=limit,
             )
+        trusted = self.view.trusted if isinstance(self.view, SubscriptionEndpoint) else None
+        if error is None and trusted is not None:
+            error = _untrusted(trusted, message)
+        if error is not None:
             await self.send_message(
                 {"id": message["id"], "type": "error", "payload": [error.formatted]}
             )
             return
         await super().handle_subscribe(message)
+
+
+def _untrusted(trusted: TrustedDocuments, message: SubscribeMessage) -> GraphQLError | None:
+    """Why a subscribe message may not run in trusted-documents mode (None: it may, and its
+    payload now holds the manifest's text)."""
+    payload = message["payload"]
+    extensions = payload.get("extensions")
+    params = GraphQLParams(
+        query=payload.get("query") or None,
+        extensions=extensions if isinstance(extensions, dict) else {},
+    )
+    try:
+        payload["query"] = trusted.document(params).query
+    except PersistedQueryNotFoundError as missing:
+        return coded_error(ErrorCode.PERSISTED_QUERY_NOT_FOUND, str(missing))
+    except RequestError as refused:
+        return coded_error(refused.code, refused.message)
+    return None
 
 
 class SubscriptionEndpoint(GraphQL[Context, None]):
@@ -91,6 +119,11 @@ class SubscriptionEndpoint(GraphQL[Context, None]):
         self.engine = engine
         self.settings = settings
         self.keys = keys
+        self.trusted = (
+            None
+            if settings.trusted_documents is None
+            else TrustedDocuments(settings.trusted_documents)
+        )
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
