@@ -329,6 +329,26 @@ async def test_a_key_answers_for_24_hours_then_places_a_new_stake(
     await assert_money_adds_up(engine)
 
 
+async def test_a_refused_stake_with_an_expired_key_writes_nothing(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    # given alice's key has expired, and she then staked everything else
+    bob = await factories.create_user(engine)
+    _, (yes, _) = await factories.create_market(engine, creator_id=bob)
+    alice = await sign_in(client, engine)
+    assert outcome(await place(client, alice, yes, 100, key="stale"), "placeStake") == OK
+    await age_key(engine, "stale", IDEMPOTENCY_KEY_LIFETIME + timedelta(seconds=1))
+    assert outcome(await place(client, alice, yes, 900), "placeStake") == OK
+    before = await database_state(engine)
+
+    # when she stakes again with the expired key, and has nothing left
+    refused = user_errors(await place(client, alice, yes, 100, key="stale"), "placeStake")
+
+    # then the stake is refused and the expired key is left as it was
+    assert [code for code, _ in refused] == ["INSUFFICIENT_BALANCE"]
+    assert await database_state(engine) == before
+
+
 async def test_keys_are_1_to_128_characters(client: httpx.AsyncClient, engine: AsyncEngine) -> None:
     bob = await factories.create_user(engine)
     _, (yes, _) = await factories.create_market(engine, creator_id=bob)
