@@ -75,6 +75,8 @@ async def move_credits(db: Database, movements: Sequence[Movement]) -> None:
         return
     if any(movement.amount == 0 for movement in movements):
         raise ValueError("a ledger entry moves at least one credit")
+    # Issuing a negative amount would shrink the supply count below what exists.
+    assert all(m.amount > 0 for m in movements if m.reason in _ISSUING), movements
     for reason, up_to in _ISSUING.items():
         issued = sum(m.amount for m in movements if m.reason is reason)
         if issued:

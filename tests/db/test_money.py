@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -63,6 +63,28 @@ async def test_overspending_is_refused_by_the_database(engine: AsyncEngine) -> N
             await move_credits(connection, [Movement(user_id, -1_001, LedgerReason.STAKE)])
     async with engine.connect() as connection:
         assert await connection.scalar(select(User.balance).where(User.id == user_id)) == 1_000
+        assert await connection.scalar(select(func.count()).select_from(LedgerEntry)) == 1
+
+
+@pytest.mark.parametrize(
+    ("reason", "amount"),
+    [
+        (LedgerReason.STAKE, 5),
+        (LedgerReason.PAYOUT, -5),
+        (LedgerReason.REFUND, -5),
+        (LedgerReason.GRANT, -5),
+        (LedgerReason.SIGNUP_GRANT, -5),
+    ],
+)
+async def test_a_ledger_entry_signed_against_its_reason_is_refused_by_the_database(
+    engine: AsyncEngine, reason: LedgerReason, amount: int
+) -> None:
+    user_id = await factories.create_user(engine)
+    entry = {"user_id": user_id, "amount": amount, "reason": reason}
+    with pytest.raises(IntegrityError, match="sign_follows_reason"):
+        async with engine.begin() as connection:
+            await connection.execute(insert(LedgerEntry).values(entry))
+    async with engine.connect() as connection:
         assert await connection.scalar(select(func.count()).select_from(LedgerEntry)) == 1
 
 
