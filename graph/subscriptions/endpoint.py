@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import orjson
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -53,10 +53,24 @@ def _authorization(params: dict[str, object]) -> str | None:
 
 
 class _Handler(BaseGraphQLTransportWSHandler[Context, None]):
-    """Strawberry's protocol handler, refusing with a coded error one subscription too many,
-    and in trusted-documents mode any document not in the manifest."""
+    """Strawberry's protocol handler, signing the viewer in again for every operation, and
+    refusing with a coded error: queries and mutations (HTTP's business), one subscription
+    too many, and in trusted-documents mode any document not in the manifest."""
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        view = self.view
+        assert isinstance(view, SubscriptionEndpoint)
+        context = self.context
+        assert isinstance(context, SocketContext)
+        try:
+            # Logging out, a suspension or a role change counts from the next operation,
+            # as it does over HTTP from the next request.
+            context.viewer = await authenticate(
+                view.engine, view.keys, view.settings, _authorization(context.connection_params)
+            )
+        except UnauthenticatedError:
+            await self.websocket.close(code=4403, reason="Forbidden")
+            return
         limit = self.max_subscriptions_per_connection
         error = None
         if (
@@ -70,15 +84,34 @@ class _Handler(BaseGraphQLTransportWSHandler[Context, None]):
                 f"A connection may run at most {limit} subscriptions at once.",
                 limit=limit,
             )
-        trusted = self.view.trusted if isinstance(self.view, SubscriptionEndpoint) else None
-        if error is None and trusted is not None:
-            error = _untrusted(trusted, message)
+        if error is None and view.trusted is not None:
+            error = _untrusted(view.trusted, message)
+        if error is None:
+            error = _not_a_subscription(message)
         if error is not None:
             await self.send_message(
                 {"id": message["id"], "type": "error", "payload": [error.formatted]}
             )
             return
         await super().handle_subscribe(message)
+
+
+def _not_a_subscription(message: SubscribeMessage) -> GraphQLError | None:
+    """Refuses queries and mutations: over HTTP they are rate-limited, recorded and held to
+    the request limits; the socket is for subscriptions. Documents that do not parse are
+    left to Strawberry, which answers them with the parser's error."""
+    payload = message["payload"]
+    try:
+        document = parse(payload.get("query") or "")
+    except GraphQLError:
+        return None
+    operation = get_operation_ast(document, payload.get("operationName"))
+    if operation is None or operation.operation is OperationType.SUBSCRIPTION:
+        return None
+    return coded_error(
+        ErrorCode.BAD_REQUEST,
+        "Only subscriptions run over the websocket; send queries and mutations over HTTP.",
+    )
 
 
 def _untrusted(trusted: TrustedDocuments, message: SubscribeMessage) -> GraphQLError | None:

@@ -13,7 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from marketgraph.ids import to_global_id
 from marketgraph.settings import Settings
 from tests import factories
+from tests.sessions import database_state, send, sign_in
 from tests.subscriptions.client import MARKET_UPDATED, connected, served_with
+
+LOGOUT = "mutation ($token: String!) { logout(input: {refreshToken: $token}) { ok } }"
 
 OTHER = "subscription ($id: ID!) { marketUpdated(id: $id) { id status } }"
 
@@ -84,3 +87,37 @@ async def test_trusted_documents_mode_holds_on_the_socket(
     assert refused["type"] == "error"
     assert refused["id"] == "untrusted"
     assert refused["payload"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_queries_and_mutations_are_refused_on_the_socket(
+    base_url: str, http: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    session = await sign_in(http, engine, username="socket_writer")
+    creator = await factories.create_user(engine)
+    _, (outcome, _) = await factories.create_market(engine, creator_id=creator)
+    before = await database_state(engine)
+    stake = "mutation ($o: ID!) { placeStake(input: {outcome: $o, amount: 5}) { errors { code } } }"
+    async with connected(base_url, session.access) as socket:
+        await socket.subscribe("mutation", stake, {"o": to_global_id("Outcome", outcome)})
+        await socket.subscribe("query", "{ viewer { username } }")
+        answers = [await socket.receive(), await socket.receive()]
+    for answer in answers:
+        assert answer["type"] == "error", answer
+        assert answer["payload"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert {answer["id"] for answer in answers} == {"mutation", "query"}
+    assert await database_state(engine) == before
+
+
+async def test_a_socket_whose_session_ended_is_closed_at_its_next_operation(
+    base_url: str, http: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    session = await sign_in(http, engine, username="leaving")
+    creator = await factories.create_user(engine)
+    market, _ = await factories.create_market(engine, creator_id=creator)
+    variables = {"id": to_global_id("Market", market)}
+    async with connected(base_url, session.access) as socket:
+        await socket.subscribe("before", MARKET_UPDATED, variables)
+        body = await send(http, session, LOGOUT, {"token": session.refresh})
+        assert body["data"]["logout"]["ok"] is True
+        await socket.subscribe("after", MARKET_UPDATED, variables)
+        assert await socket.closed() == (4403, "Forbidden")
