@@ -23,6 +23,7 @@ from auth.viewer import authenticate
 from db.engine import create_engine
 from graph import ide
 from graph.context import Context
+from graph.draining import Drain
 from graph.health import healthz, readyz
 from graph.http import RequestId
 from graph.schema import schema
@@ -39,9 +40,17 @@ CORS_RESPONSE_HEADERS = ["x-request-id", "retry-after", "etag"]
 class GraphQLWebSocket(GraphQL[Context, None]):
     """Strawberry's view, for the websocket side of /graphql (graphql-transport-ws)."""
 
-    def __init__(self, *, engine: AsyncEngine, settings: Settings, keys: SigningKeys) -> None:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        replica: AsyncEngine | None,
+        settings: Settings,
+        keys: SigningKeys,
+    ) -> None:
         super().__init__(schema, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
         self.engine = engine
+        self.replica = replica
         self.settings = settings
         self.keys = keys
 
@@ -57,6 +66,7 @@ class GraphQLWebSocket(GraphQL[Context, None]):
             settings=self.settings,
             keys=self.keys,
             viewer=viewer,
+            replica=self.replica,
             request_id=request.scope.get("state", {}).get("request_id", ""),
         )
 
@@ -71,21 +81,31 @@ def create_app(settings: Settings | None = None) -> Starlette:
             keys.development_secret,
         )
     engine = create_engine(settings)
+    replica = (
+        create_engine(settings, settings.read_replica_url) if settings.read_replica_url else None
+    )
+
+    drain = Drain(settings.shutdown_drain_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        drain.install()
         yield
+        drain.uninstall()
         await engine.dispose()
+        if replica is not None:
+            await replica.dispose()
 
     app = Starlette(
         routes=[
             Route(
                 "/graphql",
-                GraphQLHTTP(engine=engine, settings=settings, keys=keys),
+                GraphQLHTTP(engine=engine, replica=replica, settings=settings, keys=keys),
                 methods=["GET", "POST"],
             ),
             WebSocketRoute(
-                "/graphql", GraphQLWebSocket(engine=engine, settings=settings, keys=keys)
+                "/graphql",
+                GraphQLWebSocket(engine=engine, replica=replica, settings=settings, keys=keys),
             ),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -105,5 +125,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.engine = engine
+    app.state.replica = replica
+    app.state.drain = drain
     app.state.settings = settings
     return app

@@ -13,7 +13,7 @@ from graph.comments.types import Comment
 from graph.error_handling import ErrorCodes, log_unexpected
 from graph.inputs import RejectNulCharacters
 from graph.ledger.types import LedgerEntry
-from graph.lifecycle import ReleaseReadConnection
+from graph.lifecycle import MutationsReadThePrimary, ReleaseReadConnection
 from graph.limits.extension import QueryLimits
 from graph.limits.introspection import SchemaDisclosure
 from graph.limits.rate_limit import RateLimitQueries, RateLimits
@@ -49,6 +49,7 @@ schema = Schema(
     types=[User, Market, Outcome, Position, Comment, LedgerEntry],
     extensions=[
         ReleaseReadConnection,
+        MutationsReadThePrimary,
         ErrorCodes,
         SchemaDisclosure,
         QueryLimits,
