@@ -28,6 +28,7 @@ from db.models import Role
 from db.seed import SeedSizes, already_seeded, seed_database
 from db.transactions import writing
 from marketgraph.settings import Mode, Settings, get_settings
+from marketgraph.startup import serve_problems
 
 app = typer.Typer(
     help="marketgraph: a GraphQL API for play-money prediction markets.",
@@ -45,8 +46,9 @@ class CommandError(Exception):
     """A failure to report as one line, without a traceback."""
 
 
-def _fail(message: str) -> NoReturn:
-    err.print(f"[bold red]error:[/] {escape(message)}")
+def _fail(*messages: str) -> NoReturn:
+    for message in messages:
+        err.print(f"[bold red]error:[/] {escape(message)}")
     raise typer.Exit(1)
 
 
@@ -265,9 +267,9 @@ def serve(
 ) -> None:
     """Run the GraphQL server under uvicorn (the database must be migrated)."""
     settings = _settings()
-    if workers > 1 and make_url(settings.resolved_database_url).get_backend_name() == "sqlite":
-        _fail("--workers > 1 needs PostgreSQL: SQLite allows one writer process at a time")
-    _require_signing_keys(settings)
+    problems = serve_problems(settings, workers=workers, reload=reload)
+    if problems:
+        _fail(*problems)
     with _one_line_errors(settings):
         asyncio.run(_require_migrated(settings))
     _run_server(settings, host, port, workers, reload)
@@ -302,6 +304,7 @@ def _run_server(
         workers=workers if workers > 1 else None,
         reload=reload,
         log_level="info",
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
     )
 
 

@@ -17,7 +17,7 @@ from db.engine import create_engine
 from db.migrate import head_revision
 from db.models import Comment, LedgerEntry, Market, Position, Role, User
 from marketgraph.cli import app
-from marketgraph.settings import Settings, get_settings
+from marketgraph.settings import Settings
 from tests.databases import postgres_url, sqlite_url
 from tests.invariants import assert_money_adds_up
 
@@ -51,16 +51,6 @@ async def row_counts(engine: AsyncEngine) -> dict[str, int]:
             or 0
             for model in (User, Market, Position, Comment, LedgerEntry)
         }
-
-
-@pytest.fixture
-def in_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
-    """A runner for commands that need no database, isolated from the caller's settings."""
-    monkeypatch.chdir(tmp_path)
-    for name in [name for name in os.environ if name.startswith("MARKETGRAPH_")]:
-        monkeypatch.delenv(name)
-    get_settings.cache_clear()
-    return CliRunner()
 
 
 def test_every_command_has_help(in_process: CliRunner) -> None:
