@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import CheckConstraint, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -14,9 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import db.models  # noqa: F401  (registers every table)
 from db.base import Base
 from db.engine import create_engine
-from db.migrate import current_revision, downgrade, head_revision, include_object, upgrade
+from db.migrate import (
+    MIGRATIONS_DIR,
+    current_revision,
+    downgrade,
+    head_revision,
+    include_object,
+    upgrade,
+)
 from marketgraph.settings import Settings
 from tests.databases import sqlite_url
+from tests.populated import populate, table_contents
 
 
 def model_differences(connection: Connection) -> list[Any]:
@@ -44,13 +54,31 @@ async def test_migrated_database_matches_the_models(engine: AsyncEngine) -> None
     assert await current_revision(engine) == head_revision()
 
 
-async def test_migrations_go_down_to_nothing_and_back(engine: AsyncEngine) -> None:
-    await downgrade(engine, "base")
-    async with engine.connect() as connection:
-        tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
-    assert tables == ["alembic_version"]
+async def test_each_migration_steps_down_and_back_up_keeping_the_rows(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    await populate(client, engine)
+    before = await table_contents(engine)
+    assert set(before) == set(Base.metadata.tables)
+    assert all(before.values()), "a table is empty"
 
-    await upgrade(engine)
+    for revision in ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions():
+        previous = revision.down_revision
+        assert previous is None or isinstance(previous, str), "no merge revisions expected"
+        await downgrade(engine, previous or "base")
+        # What the older schema still has keeps its rows, on the way down…
+        kept = await table_contents(engine)
+        assert {name: len(rows) for name, rows in kept.items()} == {
+            name: len(before[name]) for name in kept
+        }, revision.revision
+        await upgrade(engine)
+        # …and exactly, once back at head; tables the step dropped come back empty.
+        after = await table_contents(engine)
+        assert {name: after[name] for name in kept} == {name: before[name] for name in kept}
+        assert all(after[name] == [] for name in set(after) - set(kept))
+        before = after
+
+    assert before == {name: [] for name in Base.metadata.tables}
     async with engine.connect() as connection:
         assert await connection.run_sync(model_differences) == []
 
