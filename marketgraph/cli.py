@@ -1,4 +1,5 @@
-"""The `marketgraph` command line: serve, demo, migrate, seed, create-admin, export-schema."""
+"""The `marketgraph` command line: serve, demo, migrate, seed, create-admin, export-schema,
+backup."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from auth.accounts import insert_user, registration_problems, taken_problems
 from auth.keys import KeyConfigurationError, load_keys
 from auth.passwords import hash_password
+from db.backup import BackupError, backup_sqlite, run_pg_dump
 from db.engine import create_engine
 from db.migrate import current_revision, head_revision, upgrade
 from db.models import Role
@@ -251,6 +253,26 @@ def export_schema(
         sys.stdout.write(sdl)
     else:
         output.write_text(sdl, encoding="utf-8")
+
+
+@app.command()
+def backup(
+    output: Annotated[Path, typer.Option(help="The file to write (never overwritten).")],
+) -> None:
+    """Back up the live database: SQLite's online backup API, or pg_dump for PostgreSQL."""
+    settings = _settings()
+    if output.exists():
+        _fail(f"{output} exists: backups never overwrite a file")
+    url = make_url(settings.resolved_database_url)
+    try:
+        if url.get_backend_name() == "sqlite":
+            database = Path(url.database or "")
+            backup_sqlite(database, output, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        else:
+            run_pg_dump(settings.resolved_database_url, output)
+    except BackupError as error:
+        _fail(str(error))
+    out.print(f"backed up {_safe_url(settings.resolved_database_url)} to {output}")
 
 
 @app.command()

@@ -190,6 +190,10 @@ class DatabaseFactory:
             self._postgres_socket = socket_dir
         return self._postgres_socket
 
+    async def create_empty_postgres(self, name: str) -> None:
+        """A new, empty database on the session's PostgreSQL (to restore a dump into)."""
+        await _admin(await self.postgres_socket(), f"CREATE DATABASE {name}")
+
     async def drop(self, url: str) -> None:
         """Drop a PostgreSQL test database (SQLite files go with the test's tmp_path)."""
         if url.startswith("postgresql") and self._postgres_socket is not None:
