@@ -24,6 +24,11 @@ class Reader:
         self._connection: AsyncConnection | None = None
         self._lock = asyncio.Lock()
 
+    @property
+    def engine(self) -> AsyncEngine:
+        """The database this reader reads from (the primary or a read replica)."""
+        return self._engine
+
     async def rows(self, statement: Executable, parameters: Any = None) -> Sequence[AnyRow]:
         """Every row `statement` returns."""
         async with self._lock:

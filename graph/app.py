@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from auth.keys import load_keys
 from db.engine import create_engine
 from graph import ide
+from graph.draining import Drain
 from graph.health import healthz, readyz
 from graph.http import RequestId
 from graph.observability.metrics import forget_this_worker, metrics
@@ -48,21 +49,30 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
     engine = create_engine(settings)
     broker = create_broker(engine, settings)
-
-    count_statements(engine)
+    replica = (
+        create_engine(settings, settings.read_replica_url) if settings.read_replica_url else None
+    )
+    for counted in (engine, replica):
+        if counted is not None:
+            count_statements(counted)
+    drain = Drain(settings.shutdown_drain_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        drain.install()
         yield
+        drain.uninstall()
         await broker.close()
         await engine.dispose()
+        if replica is not None:
+            await replica.dispose()
         forget_this_worker()
 
     app = Starlette(
         routes=[
             Route(
                 "/graphql",
-                GraphQLHTTP(engine=engine, settings=settings, keys=keys),
+                GraphQLHTTP(engine=engine, replica=replica, settings=settings, keys=keys),
                 methods=["GET", "POST"],
             ),
             *subscription_routes(engine=engine, settings=settings, keys=keys),
@@ -85,6 +95,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.engine = engine
+    app.state.replica = replica
+    app.state.drain = drain
     app.state.settings = settings
     app.state.broker = broker
     return app

@@ -32,6 +32,7 @@ class Context:
     settings: Settings
     keys: SigningKeys
     viewer: Viewer | None
+    replica: AsyncEngine | None = None  # where queries read, until the request writes
     request_id: str = ""
     cost: int | None = None  # nodes the operation may return, once measured (graph/limits)
     budget: Budget | None = None  # the caller's rate limit after this request paid (or not)
@@ -44,7 +45,7 @@ class Context:
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.reader = Reader(self.engine)
+        self.reader = Reader(self.replica or self.engine)
         self.loaders = Loaders.create(self.reader, ahead=self.settings.load_ahead)
 
     def may_read_private(self, user_id: int) -> bool:
@@ -54,6 +55,13 @@ class Context:
             viewer.user_id == user_id or can(viewer.role, Permission.USER_READ_PRIVATE)
         )
 
+    async def read_primary(self) -> None:
+        """Read from the primary from now on: a replica may lag behind what this request does."""
+        await self.reader.close()
+        if self.reader.engine is not self.engine:
+            self.reader = Reader(self.engine)
+            self.loaders = Loaders.create(self.reader, ahead=self.settings.load_ahead)
+
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction, after giving back the read connection.
@@ -61,7 +69,7 @@ class Context:
         A request never holds two pooled connections at once, so a burst of writes larger
         than the pool queues for connections instead of exhausting it.
         """
-        await self.reader.close()
+        await self.read_primary()
         async with writing(self.engine) as connection:
             yield connection
 

@@ -33,8 +33,13 @@ async def readiness_problem(engine: AsyncEngine) -> str | None:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    """Ready: the database answers and is migrated to the head this code ships."""
-    problem = await readiness_problem(request.app.state.engine)
+    """Ready: not draining, and the databases answer, migrated to the head this code ships."""
+    state = request.app.state
+    problem = "draining before shutdown" if state.drain.started else None
+    problem = problem or await readiness_problem(state.engine)
+    if problem is None and state.replica is not None:
+        replica_problem = await readiness_problem(state.replica)
+        problem = replica_problem and f"read replica: {replica_problem}"
     if problem is not None:
         return JSONResponse({"status": "unavailable", "reason": problem}, status_code=503)
     return JSONResponse({"status": "ready"})

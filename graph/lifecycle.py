@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 
 class ReleaseReadConnection(SchemaExtension):
@@ -15,3 +16,13 @@ class ReleaseReadConnection(SchemaExtension):
             yield
         finally:
             await self.execution_context.context.close()
+
+
+class MutationsReadThePrimary(SchemaExtension):
+    """Sends a mutation's reads to the primary: what it checks and returns must be current."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        if execution.operation_type is OperationType.MUTATION:
+            await execution.context.read_primary()
+        yield

@@ -14,7 +14,7 @@ from graph.documents import DocumentCache
 from graph.error_handling import ErrorCodes, log_unexpected
 from graph.inputs import RejectNulCharacters
 from graph.ledger.types import LedgerEntry
-from graph.lifecycle import ReleaseReadConnection
+from graph.lifecycle import MutationsReadThePrimary, ReleaseReadConnection
 from graph.limits.extension import QueryLimits
 from graph.limits.introspection import SchemaDisclosure
 from graph.limits.operation_choice import OperationChoice
@@ -55,6 +55,7 @@ schema = Schema(
     extensions=[
         ReleaseReadConnection,
         RecordOperation,
+        MutationsReadThePrimary,
         ErrorCodes,
         SchemaDisclosure,  # before DocumentCache: it adds a validation rule the cache keys on
         QueryLimits,  # before DocumentCache: it sets the parse options the cache keys on

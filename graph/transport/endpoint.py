@@ -55,8 +55,16 @@ _PASSED_ON = ("retry-after",)
 class GraphQLHTTP:
     """The ASGI endpoint answering GraphQL requests over GET and POST."""
 
-    def __init__(self, *, engine: AsyncEngine, settings: Settings, keys: SigningKeys) -> None:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        replica: AsyncEngine | None,
+        settings: Settings,
+        keys: SigningKeys,
+    ) -> None:
         self.engine = engine
+        self.replica = replica  # queries read here; None: from the primary
         self.settings = settings
         self.keys = keys
         self.documents: AutomaticPersistedQueries | TrustedDocuments = (
@@ -168,6 +176,7 @@ class GraphQLHTTP:
             settings=self.settings,
             keys=self.keys,
             viewer=viewer,
+            replica=self.replica,
             request_id=record.request_id,
         )
         try:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,31 +14,21 @@ from db.engine import create_engine
 from db.migrate import head_revision
 from db.models import Comment, LedgerEntry, Market, Position, Role, User
 from marketgraph.cli import app
-from marketgraph.settings import Settings, get_settings
+from marketgraph.settings import Settings
+from tests.commands import marketgraph, one_clear_line
 from tests.databases import postgres_url, sqlite_url
 from tests.invariants import assert_money_adds_up
 
-COMMANDS = ("serve", "demo", "migrate", "seed", "create-admin", "prune", "export-schema")
-
-
-def marketgraph(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "marketgraph", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
-
-
-def one_clear_line(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
+COMMANDS = (
+    "serve",
+    "demo",
+    "migrate",
+    "seed",
+    "create-admin",
+    "prune",
+    "export-schema",
+    "backup",
+)
 
 
 async def row_counts(engine: AsyncEngine) -> dict[str, int]:
@@ -51,16 +38,6 @@ async def row_counts(engine: AsyncEngine) -> dict[str, int]:
             or 0
             for model in (User, Market, Position, Comment, LedgerEntry)
         }
-
-
-@pytest.fixture
-def in_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
-    """A runner for commands that need no database, isolated from the caller's settings."""
-    monkeypatch.chdir(tmp_path)
-    for name in [name for name in os.environ if name.startswith("MARKETGRAPH_")]:
-        monkeypatch.delenv(name)
-    get_settings.cache_clear()
-    return CliRunner()
 
 
 def test_every_command_has_help(in_process: CliRunner) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import CheckConstraint, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -14,13 +16,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import db.models  # noqa: F401  (registers every table)
 from db.base import Base
 from db.engine import create_engine
-from db.migrate import current_revision, downgrade, head_revision, include_object, upgrade
+from db.migrate import (
+    MIGRATIONS_DIR,
+    current_revision,
+    downgrade,
+    head_revision,
+    include_object,
+    upgrade,
+)
 from db.models import CreditSupply, LedgerReason
 from db.money import Movement, move_credits
 from marketgraph.settings import Settings
 from tests import factories
 from tests.databases import sqlite_url
 from tests.invariants import assert_money_adds_up
+from tests.populated import populate, table_contents
 
 
 def model_differences(connection: Connection) -> list[Any]:
@@ -48,13 +58,36 @@ async def test_migrated_database_matches_the_models(engine: AsyncEngine) -> None
     assert await current_revision(engine) == head_revision()
 
 
-async def test_migrations_go_down_to_nothing_and_back(engine: AsyncEngine) -> None:
-    await downgrade(engine, "base")
-    async with engine.connect() as connection:
-        tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
-    assert tables == ["alembic_version"]
+async def test_each_migration_steps_down_and_back_up_keeping_the_rows(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    await populate(client, engine)
+    before = await table_contents(engine)
+    assert set(before) == set(Base.metadata.tables)
+    assert [name for name, rows in before.items() if not rows] == [], "empty tables"
 
-    await upgrade(engine)
+    for revision in ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions():
+        previous = revision.down_revision
+        assert previous is None or isinstance(previous, str), "no merge revisions expected"
+        await downgrade(engine, previous or "base")
+        # What the older schema still has keeps its rows, on the way down…
+        kept = await table_contents(engine)
+        assert {name: len(rows) for name, rows in kept.items()} == {
+            name: len(before[name]) for name in kept
+        }, revision.revision
+        await upgrade(engine)
+        # …and exactly, once back at head; tables the step dropped come back empty.
+        after = await table_contents(engine)
+        assert {name: after[name] for name in kept} == {name: before[name] for name in kept}
+        for name in set(after) - set(kept):
+            # The supply is rebuilt from the ledger by its migration (empty too if the ledger
+            # went: nothing issued); other tables come back empty.
+            rebuilt = before[name] if "ledger_entries" in kept else [(1, 0)]
+            assert after[name] == (rebuilt if name == "credit_supply" else []), name
+        before = after
+
+    # Back at head after base: empty, but for the supply row (nothing issued yet).
+    assert before == {name: [] for name in Base.metadata.tables} | {"credit_supply": [(1, 0)]}
     async with engine.connect() as connection:
         assert await connection.run_sync(model_differences) == []
 

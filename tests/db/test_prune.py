@@ -14,7 +14,7 @@ from db.models import AuthSession, IdempotencyKey, LoginFailure, RateLimitBucket
 from db.money import IDEMPOTENCY_KEY_LIFETIME
 from graph.relay import to_global_id
 from tests import factories
-from tests.cli.test_commands import marketgraph
+from tests.commands import marketgraph
 from tests.sessions import ANONYMOUS, LOGIN, Session, login, payload, send, sign_in, viewer
 
 REFRESH = """

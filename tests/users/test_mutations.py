@@ -7,13 +7,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.models import Role, User
 from marketgraph.ids import to_global_id
 from tests import factories
 from tests.invariants import assert_money_adds_up
+from tests.locks import wait_until_blocked
 from tests.sessions import login, row_counts, send, sign_in, viewer
 
 SET_ROLE = """
@@ -194,23 +195,6 @@ async def test_two_admins_demoting_each_other_at_once_leave_one_admin(
     # Which refusal the loser gets is the next test's business.
     assert await admins(engine) == 1
     assert [outcome(body) for body in results].count("ok") == 1
-
-
-async def wait_until_blocked(engine: AsyncEngine, backend: str, waiting: int) -> None:
-    """Until `waiting` transactions wait for a row lock (SQLite cannot tell: a pause does)."""
-    if backend == "sqlite":
-        await asyncio.sleep(0.2)
-        return
-    blocked = text(
-        "SELECT count(*) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    for _ in range(200):
-        async with engine.connect() as connection:
-            if await connection.scalar(blocked) == waiting:
-                return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{waiting} transactions never blocked")
 
 
 ROUNDS = 6
