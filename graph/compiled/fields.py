@@ -55,18 +55,18 @@ async def _related(run: Run, field: Related, objects: list[Any]) -> list[Any]:
     keys = [field.ahead.key(item) for item in objects]
     found = await _loaded(loader, keys)
     convert = field.target.from_row
-    values: list[Any] = []
-    for key in keys:
-        value = None if key is None else found[key]
-        if isinstance(value, Exception) or value is None:
-            if value is None and key is not None and field.shape.non_null:
-                value = AssertionError(f"dangling reference to {key}")
-            values.append(value)
+    # One object per distinct key: the objects are only read, so occurrences may share them.
+    objects_by_key: dict[Hashable, Any] = {}
+    for key, value in found.items():
+        if value is None and field.shape.non_null:
+            objects_by_key[key] = AssertionError(f"dangling reference to {key}")
+        elif value is None or isinstance(value, Exception):
+            objects_by_key[key] = value
         elif field.shape.many:
-            values.append([convert(row) for row in value])
+            objects_by_key[key] = [convert(row) for row in value]
         else:
-            values.append(convert(value))
-    return values
+            objects_by_key[key] = convert(value)
+    return [None if key is None else objects_by_key[key] for key in keys]
 
 
 async def _loaded(loader: Any, keys: Sequence[Hashable | None]) -> dict[Hashable, Any]:

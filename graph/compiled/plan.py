@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from graphql import (
@@ -130,12 +131,42 @@ class Root(Objects):
     arguments: StrawberryField
 
 
+Step = tuple[Planned, str, Callable[..., Any] | None, Any]
+"""How `_values` (graph/compiled/run.py) fills one key of an object's dict:
+
+(field, key, read(object), coerce) for a leaf; (field, key, read(context, object), None) for a
+guarded leaf; (field, key, None, constant) for __typename (its name) and for fields resolved
+later (None).
+"""
+
+
 @dataclass(slots=True)
 class ObjectPlan:
     """The fields selected on one object type, in response order."""
 
     type_name: str
     fields: list[Planned] = field(default_factory=list)
+    _steps: list[Step] | None = None
+
+    def steps(self) -> list[Step]:
+        """The fields as steps, made once."""
+        if self._steps is None:
+            self._steps = [_step(planned) for planned in self.fields]
+        return self._steps
+
+
+def _step(planned: Planned) -> Step:
+    if isinstance(planned, Leaf):
+        return planned, planned.key, attrgetter(planned.attribute), planned.coerce
+    if isinstance(planned, GuardedLeaf):
+        guarded = planned.guarded
+
+        def read(context: Any, item: Any) -> object:
+            return guarded.value(item) if guarded.visible(context, item) else None
+
+        return planned, planned.key, read, None
+    constant = planned.name if isinstance(planned, Typename) else None
+    return planned, planned.key, None, constant
 
 
 Collect = Callable[[GraphQLObjectType, FieldDetailsList], GroupedFieldSet]

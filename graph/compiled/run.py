@@ -24,14 +24,11 @@ from strawberry.types.arguments import convert_arguments
 
 from graph.compiled.plan import (
     Count,
-    GuardedLeaf,
-    Leaf,
     ObjectPlan,
     Objects,
     PagedField,
     Planned,
     Root,
-    Typename,
 )
 
 if TYPE_CHECKING:
@@ -159,20 +156,11 @@ def _values(run: Run, plan: ObjectPlan, item: Any, place: Place) -> Outcome:
     """An object's dict with its values read; later fields hold None until resolved."""
     out: dict[str, Any] = {}
     failed: Failed | None = None
-    for field in plan.fields:
-        kind = type(field)
-        key = field.key
-        if kind is Leaf:
-            value = getattr(item, field.attribute)  # type: ignore[attr-defined]
-        elif kind is Typename:
-            out[key] = field.name  # type: ignore[attr-defined]
+    for field, key, read, coerce in plan.steps():
+        if read is None:  # __typename, or resolved later
+            out[key] = coerce
             continue
-        elif kind is GuardedLeaf:
-            guarded = field.guarded  # type: ignore[attr-defined]
-            value = guarded.value(item) if guarded.visible(run.context, item) else None
-        else:
-            out[key] = None
-            continue
+        value = read(item) if coerce is not None else read(run.context, item)
         if value is None:
             out[key] = None
             if field.shape.non_null:
@@ -180,7 +168,7 @@ def _values(run: Run, plan: ObjectPlan, item: Any, place: Place) -> Outcome:
                 failed = failed or run.settle(error, field, (place, key), non_null=True)
             continue
         try:
-            coerced = field.coerce(value)  # type: ignore[attr-defined]
+            coerced = (coerce or field.coerce)(value)  # type: ignore[attr-defined]
             if coerced is None or coerced is Undefined:
                 raise TypeError(f"Cannot serialise {value!r}.")
         except Exception as error:

@@ -31,8 +31,8 @@ from graph.app import create_app
 from graph.relay import to_global_id
 from marketgraph.settings import Settings
 from tests import factories
-from tests.sessions import Caller, Session, log_in, login, send
 from tests.observability.test_metrics import moved, scrape
+from tests.sessions import Caller, Session, log_in, login, send
 from tests.statements import StatementCounter
 from tests.test_differential import World, arrange, client_of, queries
 
