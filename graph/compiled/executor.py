@@ -44,15 +44,17 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         new_defer_usages: Sequence[DeferUsage],
     ) -> AwaitableOrValue[dict[str, Any]]:
         context = self.context_value
+        kind = self.operation.operation
         plan = None
         if (
-            self.operation.operation is OperationType.QUERY
+            kind is OperationType.QUERY
             and isinstance(context, Context)
             and context.settings.compiled_execution
         ):
             plan = self._plan(root_type, grouped_field_set, context)
         if plan is None or not isinstance(context, Context):
-            OPERATIONS.labels("strawberry").inc()
+            if kind is not OperationType.SUBSCRIPTION:  # not once per event
+                OPERATIONS.labels("strawberry").inc()
             return super().execute_collected_root_fields(
                 root_type, root_value, grouped_field_set, serially, new_defer_usages
             )
@@ -63,23 +65,28 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         self, root_type: GraphQLObjectType, grouped: GroupedFieldSet, context: Context
     ) -> ObjectPlan | None:
         key = self._key()
-        known, plan = plans.remembered(key)
+        known, plan = (False, None) if key is None else plans.remembered(key)
         if not known:
             plan = self._compiler().root_plan(root_type, grouped)
-            plans.remember(key, plan, context.settings.document_cache_size)
+            if key is not None:
+                plans.remember(key, plan, context.settings.document_cache_size)
         return plan
 
-    def _key(self) -> Hashable:
-        """The document, the operation and what @skip/@include may read: booleans."""
+    def _key(self) -> Hashable | None:
+        """The document, the operation and what @skip/@include may read: booleans.
+
+        None for a document parsed without locations (no text to key on): planned each time.
+        """
         operation = self.operation
-        text = None if operation.loc is None else operation.loc.source.body
+        if operation.loc is None:
+            return None
         flags = sorted(
             (name, value)
             for name, value in self.variable_values.coerced.items()
             if isinstance(value, bool)
         )
         name = None if operation.name is None else operation.name.value
-        return (text, name, tuple(flags)) if text is not None else object()
+        return operation.loc.source.body, name, tuple(flags)
 
     def _compiler(self) -> Compiler:
         def collect(runtime_type: GraphQLObjectType, details: FieldDetailsList) -> GroupedFieldSet:
