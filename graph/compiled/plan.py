@@ -18,12 +18,15 @@ from typing import Any
 
 from graphql import (
     FieldNode,
+    GraphQLBoolean,
     GraphQLField,
+    GraphQLID,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLString,
     is_abstract_type,
     is_leaf_type,
     is_list_type,
@@ -131,12 +134,13 @@ class Root(Objects):
     arguments: StrawberryField
 
 
-Step = tuple[Planned, str, Callable[..., Any] | None, Any]
+Step = tuple[Planned, str, Callable[..., Any] | None, Any, type | None]
 """How `_values` (graph/compiled/run.py) fills one key of an object's dict:
 
-(field, key, read(object), coerce) for a leaf; (field, key, read(context, object), None) for a
-guarded leaf; (field, key, None, constant) for __typename (its name) and for fields resolved
-later (None).
+(field, key, read(object), coerce, as_is) for a leaf, whose values of exactly type `as_is`
+serialise to themselves; (field, key, read(context, object), None, as_is) for a guarded leaf;
+(field, key, None, constant, None) for __typename (its name) and for fields resolved later
+(None).
 """
 
 
@@ -157,16 +161,27 @@ class ObjectPlan:
 
 def _step(planned: Planned) -> Step:
     if isinstance(planned, Leaf):
-        return planned, planned.key, attrgetter(planned.attribute), planned.coerce
+        as_is = _as_is(planned.coerce)
+        return planned, planned.key, attrgetter(planned.attribute), planned.coerce, as_is
     if isinstance(planned, GuardedLeaf):
         guarded = planned.guarded
 
         def read(context: Any, item: Any) -> object:
             return guarded.value(item) if guarded.visible(context, item) else None
 
-        return planned, planned.key, read, None
+        return planned, planned.key, read, None, _as_is(planned.coerce)
     constant = planned.name if isinstance(planned, Typename) else None
-    return planned, planned.key, None, constant
+    return planned, planned.key, None, constant, None
+
+
+def _as_is(coerce: Callable[[Any], Any]) -> type | None:
+    """The type whose values a scalar's serialisation returns unchanged (String, ID: str)."""
+    scalar = getattr(coerce, "__self__", None)
+    if scalar is GraphQLString or scalar is GraphQLID:
+        return str
+    if scalar is GraphQLBoolean:
+        return bool
+    return None
 
 
 Collect = Callable[[GraphQLObjectType, FieldDetailsList], GroupedFieldSet]

@@ -156,11 +156,14 @@ def _values(run: Run, plan: ObjectPlan, item: Any, place: Place) -> Outcome:
     """An object's dict with its values read; later fields hold None until resolved."""
     out: dict[str, Any] = {}
     failed: Failed | None = None
-    for field, key, read, coerce in plan.steps():
+    for field, key, read, coerce, as_is in plan.steps():
         if read is None:  # __typename, or resolved later
             out[key] = coerce
             continue
         value = read(item) if coerce is not None else read(run.context, item)
+        if type(value) is as_is:
+            out[key] = value
+            continue
         if value is None:
             out[key] = None
             if field.shape.non_null:
