@@ -6,28 +6,21 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from auth.keys import SigningKeys, load_keys
-from auth.viewer import authenticate
+from auth.keys import load_keys
 from db.engine import create_engine
 from graph import ide
-from graph.context import Context
 from graph.health import healthz, readyz
 from graph.http import RequestId
 from graph.observability.metrics import forget_this_worker, metrics
 from graph.observability.statements import count_statements
-from graph.schema import schema
+from graph.subscriptions.endpoint import subscription_routes
+from graph.subscriptions.publishing import create_broker
 from graph.transport.endpoint import GraphQLHTTP
 from marketgraph.settings import Settings, get_settings
 
@@ -44,31 +37,6 @@ CORS_REQUEST_HEADERS = [
 CORS_RESPONSE_HEADERS = ["x-request-id", "retry-after", "etag"]
 
 
-class GraphQLWebSocket(GraphQL[Context, None]):
-    """Strawberry's view, for the websocket side of /graphql (graphql-transport-ws)."""
-
-    def __init__(self, *, engine: AsyncEngine, settings: Settings, keys: SigningKeys) -> None:
-        super().__init__(schema, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
-        self.engine = engine
-        self.settings = settings
-        self.keys = keys
-
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> Context:
-        authorization = request.headers.get("authorization")
-        viewer = await authenticate(self.engine, self.keys, self.settings, authorization)
-        return Context(
-            request=request,
-            response=response,
-            engine=self.engine,
-            settings=self.settings,
-            keys=self.keys,
-            viewer=viewer,
-            request_id=request.scope.get("state", {}).get("request_id", ""),
-        )
-
-
 def create_app(settings: Settings | None = None) -> Starlette:
     """The marketgraph ASGI application for `settings` (default: from the environment)."""
     settings = settings or get_settings()
@@ -79,12 +47,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             keys.development_secret,
         )
     engine = create_engine(settings)
+    broker = create_broker(engine, settings)
 
     count_statements(engine)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
+        await broker.close()
         await engine.dispose()
         forget_this_worker()
 
@@ -95,9 +65,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 GraphQLHTTP(engine=engine, settings=settings, keys=keys),
                 methods=["GET", "POST"],
             ),
-            WebSocketRoute(
-                "/graphql", GraphQLWebSocket(engine=engine, settings=settings, keys=keys)
-            ),
+            *subscription_routes(engine=engine, settings=settings, keys=keys),
             Route("/healthz", healthz),
             Route("/metrics", metrics),
             Route("/readyz", readyz),
@@ -118,4 +86,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.engine = engine
     app.state.settings = settings
+    app.state.broker = broker
     return app

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult, StreamExecutionResult
 
 from graph.errors import ErrorCode
 
@@ -92,10 +92,19 @@ class ErrorCodes(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        context = self.execution_context.context
         if result is not None and result.errors:
-            suggestions = context.settings.field_suggestions_shown
-            result.errors = [
-                finished(error, request_id=context.request_id, suggestions=suggestions)
-                for error in result.errors
-            ]
+            result.errors = self._finished(result.errors)
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        # Each event of a subscription leaves before its operation ends: finish it on the way.
+        if isinstance(result, ExecutionResult) and result.errors:
+            result.errors = self._finished(result.errors)
+        yield
+
+    def _finished(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        context = self.execution_context.context
+        suggestions = context.settings.field_suggestions_shown
+        return [
+            finished(error, request_id=context.request_id, suggestions=suggestions)
+            for error in errors
+        ]

@@ -27,6 +27,7 @@ from graph.nodes import NodeQueries
 from graph.observability.extension import RecordOperation
 from graph.stakes.mutations import StakeMutations
 from graph.stakes.types import Position
+from graph.subscriptions.resolvers import Subscription
 from graph.users.mutations import UserMutations
 from graph.users.queries import UserQueries
 from graph.users.types import User
@@ -50,6 +51,7 @@ class Schema(strawberry.Schema):
 schema = Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[User, Market, Outcome, Position, Comment, LedgerEntry],
     extensions=[
         ReleaseReadConnection,

@@ -340,6 +340,8 @@ def _run_server(
         log_level="info",
         log_config=logging_config(),
         access_log=False,  # the app logs one JSON line per GraphQL request instead
+        # A websocket message is a request too: the same size limit (0: uvicorn's 16 MiB).
+        ws_max_size=settings.max_body_bytes or 16 * 1024 * 1024,
     )
 
 

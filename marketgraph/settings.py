@@ -111,6 +111,17 @@ class Settings(BaseSettings):
         default=True, description="Exempt what start-up allocated from every collection."
     )
 
+    # Subscriptions over websockets (graphql-transport-ws).
+    subscription_init_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="How long a socket may wait before connection_init."
+    )
+    max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    subscription_queue_size: int = Field(
+        default=1000,
+        ge=1,
+        description="Events a subscriber may fall behind before its socket is closed.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:

@@ -12,7 +12,20 @@ import httpx
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.models import Comment, IdempotencyKey, LedgerEntry, Market, Outcome, Position, Role, User
+from db.models import (
+    AuthSession,
+    Comment,
+    CreditSupply,
+    IdempotencyKey,
+    LedgerEntry,
+    LoginFailure,
+    Market,
+    Outcome,
+    Position,
+    RefreshToken,
+    Role,
+    User,
+)
 from graph.app import create_app
 from graph.relay import pk_of, to_global_id
 from marketgraph.settings import Settings
@@ -200,7 +213,11 @@ _WATCHED = {
     "positions": (Position.id, Position.amount, Position.payout),
     "ledger_entries": (LedgerEntry.id, LedgerEntry.amount),
     "comments": (Comment.id, Comment.body, Comment.deleted_at),
-    "idempotency_keys": (IdempotencyKey.id,),
+    "idempotency_keys": (IdempotencyKey.id, IdempotencyKey.position_id, IdempotencyKey.created_at),
+    "credit_supply": (CreditSupply.id, CreditSupply.issued),
+    "auth_sessions": (AuthSession.id, AuthSession.revoked_at),
+    "refresh_tokens": (RefreshToken.id, RefreshToken.used_at),
+    "login_failures": (LoginFailure.id,),
 }
 
 

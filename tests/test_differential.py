@@ -185,6 +185,14 @@ async def arrange(engine: AsyncEngine) -> World:
     )
 
 
+@pytest.fixture(name="settings")
+def unlimited_settings(settings: Settings) -> Settings:
+    """Both apps without query limits or rate limit: generated queries may be big, the budget
+    changes between the two answers, and limits are not what this compares (tests/limits)."""
+    off = {"max_depth": 0, "max_aliases": 0, "max_cost": 0, "rate_limit_points": 0}
+    return settings.model_copy(update=off)
+
+
 @pytest.fixture
 async def plain(settings: Settings) -> AsyncIterator[Starlette]:
     """The app over the same database with both fast paths off."""

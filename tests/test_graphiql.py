@@ -14,14 +14,18 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from db.migrate import upgrade
 from graph.app import create_app
 from graph.ide import STATIC_URL
+from marketgraph.ids import to_global_id
 from marketgraph.settings import Settings
-from tests import databases
+from tests import databases, factories
 from tests.browser import CHROMIUM, CTRL, chromium, serve
+from tests.sessions import login, send
+from tests.subscriptions.client import until_stats
 
 QUERY_EDITOR = ".graphiql-query-editor .CodeMirror"
 RESPONSE = ".graphiql-response .CodeMirror"
@@ -114,3 +118,53 @@ async def test_graphiql_runs_a_query_typed_in_chromium(tmp_path: Path) -> None:
         # Chromium's own log reports what scripts cannot see: failed loads, integrity mismatches.
         logged = [p["entry"] for p in cdp.event_params("Log.entryAdded")]
         assert [entry for entry in logged if entry["level"] == "error"] == []
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(
+    CHROMIUM is None and not os.environ.get("REQUIRE_BROWSER"),
+    reason="no Chromium executable found on PATH",
+)
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the browser's side is the point
+async def test_graphiql_shows_a_subscription_live_in_chromium(
+    app: Starlette, engine: AsyncEngine
+) -> None:
+    # Given a market, and GraphiQL running a subscription to its comments
+    author = await factories.create_user(engine, username="lena")
+    market, _ = await factories.create_market(engine, creator_id=author)
+    subscription = (
+        f'subscription {{ commentAdded(market: "{to_global_id("Market", market)}") {{ body }} }}'
+    )
+    async with serve(app) as base, httpx.AsyncClient(base_url=base) as http, chromium() as cdp:
+        await cdp.send("Page.navigate", url=f"{base}/graphql")
+        await cdp.wait_for(f"!!document.querySelector({json.dumps(QUERY_EDITOR)})")
+        await cdp.click(QUERY_EDITOR)
+        await cdp.press("a", "KeyA", 65, CTRL)
+        await cdp.type(subscription)
+        # GraphiQL sends a document over websockets once it has parsed it as a subscription,
+        # in the same step that stores the editor's text.
+        await cdp.wait_for(f"localStorage.getItem('graphiql:query') === {json.dumps(subscription)}")
+        await cdp.press("Enter", "Enter", 13, CTRL)
+        await until_stats(http, subscribers=1)
+
+        # When someone comments
+        tokens = await login(http, "lena")
+        await send(http, tokens.access, ADD_COMMENT, {"market": to_global_id("Market", market)})
+
+        # Then the comment shows up in GraphiQL's response pane, over graphql-transport-ws
+        result = await cdp.wait_for(
+            f"document.querySelector({json.dumps(RESPONSE)})?.CodeMirror.getValue()"
+        )
+        assert json.loads(result) == {"data": {"commentAdded": {"body": "Live from the test"}}}
+        (handshake,) = cdp.event_params("Network.webSocketHandshakeResponseReceived")
+        headers = {name.lower(): value for name, value in handshake["response"]["headers"].items()}
+        assert headers["sec-websocket-protocol"] == "graphql-transport-ws"
+        (created,) = cdp.event_params("Network.webSocketCreated")
+        assert created["url"] == base.replace("http://", "ws://") + "/graphql"
+        assert cdp.event_params("Runtime.exceptionThrown") == []
+
+
+ADD_COMMENT = """
+mutation ($market: ID!) {
+  addComment(input: {market: $market, body: "Live from the test"}) { errors { code } }
+}"""

@@ -27,6 +27,11 @@ class LedgerEntry(Base):
     __tablename__ = "ledger_entries"
     __table_args__ = (
         CheckConstraint("amount <> 0", name="amount_not_zero"),
+        # Stakes take credits; grants, payouts and refunds give them (migration 0007).
+        CheckConstraint(
+            "(reason = 'STAKE' AND amount < 0) OR (reason <> 'STAKE' AND amount > 0)",
+            name="sign_follows_reason",
+        ),
         Index(None, "user_id", "created_at", "id"),
     )
 

@@ -2,7 +2,14 @@
 transaction, the database's CHECKs keep balances from going below zero and the credit supply
 under its cap, and a market is settled by one conditional UPDATE, so never twice."""
 
-from db.money.credits import CreditSupplyExhaustedError, Database, Movement, move_credits
+from db.money.credits import (
+    GRANT_SUPPLY_MAX,
+    SIGNUP_RESERVE,
+    CreditSupplyExhaustedError,
+    Database,
+    Movement,
+    move_credits,
+)
 from db.money.settlement import Settlement, StakeRow, cancel, resolve, write_settlement
 from db.money.stakes import (
     IDEMPOTENCY_KEY_LENGTH,
@@ -13,8 +20,10 @@ from db.money.stakes import (
 )
 
 __all__ = [
+    "GRANT_SUPPLY_MAX",
     "IDEMPOTENCY_KEY_LENGTH",
     "IDEMPOTENCY_KEY_LIFETIME",
+    "SIGNUP_RESERVE",
     "CreditSupplyExhaustedError",
     "Database",
     "Movement",

@@ -15,7 +15,7 @@ from db.base import table_of, utcnow
 from db.lifecycle import UNSETTLED
 from db.models import LedgerReason, Market, MarketStatus, Position, User
 from db.money.credits import Database, Movement, move_credits
-from db.payouts import Stake, settlement
+from db.money.payouts import Stake, settlement
 
 _users, _positions, _markets = table_of(User), table_of(Position), table_of(Market)
 

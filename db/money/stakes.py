@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import ColumnElement, delete, insert, select, update
 
 from db.base import AnyRow, table_of, utcnow
 from db.lifecycle import state_problem
@@ -19,6 +19,11 @@ IDEMPOTENCY_KEY_LIFETIME = timedelta(hours=24)
 
 _users, _positions = table_of(User), table_of(Position)
 _markets, _outcomes = table_of(Market), table_of(Outcome)
+_keys = table_of(IdempotencyKey)
+
+
+def _mine(user_id: int, key: str) -> ColumnElement[bool]:
+    return (_keys.c.user_id == user_id) & (_keys.c.key == key)
 
 
 async def record_stake(
@@ -93,17 +98,12 @@ async def _earlier_stake(
     db: Database, user_id: int, key: str, outcome_id: int, amount: int
 ) -> int | Problem | None:
     """The position a call with this key made within its lifetime, a problem if it asked
-    otherwise; an expired key is forgotten here, so it may name a new stake."""
-    keys = table_of(IdempotencyKey)
-    mine = (keys.c.user_id == user_id) & (keys.c.key == key)
-    await db.execute(
-        delete(keys).where(mine, keys.c.created_at <= utcnow() - IDEMPOTENCY_KEY_LIFETIME)
-    )
+    otherwise; an expired key is ignored (and replaced only when a new stake is placed)."""
     row = (
         await db.execute(
             select(_positions.c.id, _positions.c.outcome_id, _positions.c.amount)
-            .join(keys, keys.c.position_id == _positions.c.id)
-            .where(mine)
+            .join(_keys, _keys.c.position_id == _positions.c.id)
+            .where(_mine(user_id, key), _keys.c.created_at > utcnow() - IDEMPOTENCY_KEY_LIFETIME)
         )
     ).one_or_none()
     if row is None:
@@ -156,6 +156,9 @@ async def place_stake(
         db, user_id=user_id, market_id=market.id, outcome_id=outcome_id, amount=amount
     )
     if key is not None:
+        # The key was free or had expired: forget its old stake only now, so a refused stake
+        # writes nothing.
+        await db.execute(delete(_keys).where(_mine(user_id, key)))
         await db.execute(
             insert(IdempotencyKey).values(
                 user_id=user_id, key=key, position_id=position_id, created_at=utcnow()

@@ -15,6 +15,7 @@ from graph.context import Info
 from graph.errors import UserError, user_errors
 from graph.permissions import IsOwnerOr, guarded
 from graph.relay import pk_of, required_node, to_global_id
+from graph.subscriptions.publishing import comment_added
 from marketgraph.problems import Problem, ProblemCode
 
 BODY_LENGTH = range(1, 5_001)
@@ -103,6 +104,8 @@ class CommentMutations:
                 .returning(Comment.id)
             )
         assert comment_id is not None
+        assert market_id is not None  # found above
+        await comment_added(info.context, market_id, comment_id)
         await info.context.after_write()
         loader = info.context.loaders.comments_by_id
         return CommentPayload(comment=await required_node(loader, comment_id, CommentType.from_row))

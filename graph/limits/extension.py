@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Iterator
 
-from graphql import ExecutionResult, GraphQLError, get_operation_ast
+from graphql import ExecutionResult, GraphQLError, OperationType, get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from graph.context import Context
@@ -75,6 +75,10 @@ class QueryLimits(SchemaExtension):
             )
             context.cost = measure.nodes
             error = first_exceeded(measure, context)
+            if error is not None and operation.operation is OperationType.SUBSCRIPTION:
+                # Strawberry subscribes whatever result is preset, but reports what this hook
+                # raises as the stream's only result: no resolver runs either way.
+                raise error
             if error is not None:
                 # A result set before execution skips it: no resolver runs.
                 execution.result = ExecutionResult(data=None, errors=[error])

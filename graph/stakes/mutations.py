@@ -13,6 +13,7 @@ from graph.markets.types import Market as MarketType
 from graph.permissions import guarded
 from graph.relay import pk_of, required_node
 from graph.stakes.types import Position as PositionType
+from graph.subscriptions.publishing import market_updated
 
 
 @strawberry.input
@@ -62,6 +63,8 @@ class StakeMutations:
         if isinstance(stake, list):
             return PlaceStakePayload(errors=user_errors(stake))
         context = info.context
+        # Committed (a retry answered with its original publishes too: subscribers re-read).
+        await market_updated(context, stake.market_id)
         await context.after_write()
         loaders = context.loaders
         return PlaceStakePayload(

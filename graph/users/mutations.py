@@ -8,7 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from auth.rbac import Permission, may_set_role, may_suspend
 from db.models import CREDIT_SUPPLY_MAX, LedgerReason, Role, User
-from db.money import CreditSupplyExhaustedError, Movement, move_credits
+from db.money import (
+    GRANT_SUPPLY_MAX,
+    SIGNUP_RESERVE,
+    CreditSupplyExhaustedError,
+    Movement,
+    move_credits,
+)
 from graph.context import Context, Info
 from graph.errors import ErrorCode, UserError, coded_error, user_errors
 from graph.permissions import MayActOnTarget, guarded
@@ -89,7 +95,9 @@ async def _locked_with_admins(
 
 _SUPPLY_SPENT = Problem(
     ProblemCode.INVALID_INPUT,
-    f"That would issue more than the {CREDIT_SUPPLY_MAX:,} credits the community may ever have.",
+    f"That would take the credits issued past {GRANT_SUPPLY_MAX:,}: grants may not, because the"
+    f" last {SIGNUP_RESERVE:,} of the {CREDIT_SUPPLY_MAX:,} credits the community may ever have"
+    " are kept for sign-ups.",
     ("input", "amount"),
 )
 _LAST_ADMIN = Problem(ProblemCode.LAST_ADMIN, "Keep at least one active admin.")

@@ -80,6 +80,7 @@ async def measure(url: str, args: argparse.Namespace) -> None:
         database_url=url,
         jwt_secret=SecretStr(JWT_SECRET),
         max_cost=0,
+        rate_limit_points=0,
         data_dir=args.directory / "data",
     )
     app = create_app(settings)

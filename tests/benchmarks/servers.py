@@ -40,13 +40,15 @@ def free_port() -> int:
 
 
 def base_environment(database_url: str, directory: Path) -> dict[str, str]:
-    """The environment of every marketgraph process: this database, fixed secret, no cost limit."""
+    """The environment of every marketgraph process: this database, fixed secret, no cost limit
+    and no rate limit (the floor has neither; one address sends every request)."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("MARKETGRAPH_")}
     env |= {
         "MARKETGRAPH_DATABASE_URL": database_url,
         "MARKETGRAPH_JWT_SECRET": JWT_SECRET,
         "MARKETGRAPH_DATA_DIR": str(directory / "data"),
         "MARKETGRAPH_MAX_COST": "0",
+        "MARKETGRAPH_RATE_LIMIT_POINTS": "0",
         # Tokens are made once per backend and reused across worker counts.
         "MARKETGRAPH_ACCESS_TOKEN_MINUTES": "120",
         "PYTHONPATH": str(ROOT),

@@ -206,6 +206,62 @@ async def test_racing_retries_charge_once(client: httpx.AsyncClient, engine: Asy
     await assert_money_adds_up(engine)
 
 
+async def test_a_retry_after_staking_everything_returns_the_original(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    # given alice staked her whole balance with a key
+    bob = await factories.create_user(engine)
+    _, (yes, _) = await factories.create_market(engine, creator_id=bob)
+    alice = await sign_in(client, engine)
+    first = payload(await place(client, alice, yes, 1_000, key="all-in"), "placeStake")
+    before = await database_state(engine)
+
+    # when she retries it, with nothing left to stake
+    retry = payload(await place(client, alice, yes, 1_000, key="all-in"), "placeStake")
+
+    # then the retry answers with the original (not INSUFFICIENT_BALANCE) and charges nothing
+    assert first["errors"] == []
+    assert retry == first
+    assert await database_state(engine) == before
+    assert (await money(client, alice, alice.user_id))["balance"] == 0
+    await assert_money_adds_up(engine)
+
+
+CLOSE = "mutation ($i: CloseMarketInput!) { closeMarket(input: $i) { errors { code } } }"
+RESOLVE = "mutation ($i: ResolveMarketInput!) { resolveMarket(input: $i) { errors { code } } }"
+
+
+@pytest.mark.parametrize(
+    ("settled", "payout"), [(False, None), (True, 150)], ids=["closed", "resolved"]
+)
+async def test_a_retry_after_the_market_closed_or_resolved_returns_the_original(
+    client: httpx.AsyncClient, engine: AsyncEngine, settled: bool, payout: int | None
+) -> None:
+    # given alice's keyed stake on Yes and carol's 50 on No in bob's market
+    bob = await sign_in(client, engine)
+    market_id, (yes, no) = await factories.create_market(engine, creator_id=bob.user_id)
+    carol = await factories.create_user(engine)
+    await factories.stake(engine, user_id=carol, market_id=market_id, outcome_id=no, amount=50)
+    alice = await sign_in(client, engine)
+    first = payload(await place(client, alice, yes, 100, key="before-close"), "placeStake")
+    market = to_global_id("Market", market_id)
+
+    # when bob closes the market (and resolves it Yes), then alice retries
+    assert outcome(await send(client, bob, CLOSE, {"i": {"id": market}}), "closeMarket") == OK
+    if settled:
+        resolution = {"i": {"id": market, "outcome": to_global_id("Outcome", yes)}}
+        assert outcome(await send(client, bob, RESOLVE, resolution), "resolveMarket") == OK
+    before = await database_state(engine)
+    retry = payload(await place(client, alice, yes, 100, key="before-close"), "placeStake")
+
+    # then the retry answers with her position as it is now, and writes nothing
+    assert first["errors"] == retry["errors"] == []
+    assert retry["position"] == {**first["position"], "payout": payout}
+    assert await database_state(engine) == before
+    assert (await money(client, alice, alice.user_id))["balance"] == 900 + (payout or 0)
+    await assert_money_adds_up(engine)
+
+
 async def test_a_key_reused_for_another_stake_is_refused(
     client: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
@@ -271,6 +327,26 @@ async def test_a_key_answers_for_24_hours_then_places_a_new_stake(
     assert (await money(client, alice, alice.user_id))["balance"] == 800
     assert len((await database_state(engine))["idempotency_keys"]) == 1
     await assert_money_adds_up(engine)
+
+
+async def test_a_refused_stake_with_an_expired_key_writes_nothing(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    # given alice's key has expired, and she then staked everything else
+    bob = await factories.create_user(engine)
+    _, (yes, _) = await factories.create_market(engine, creator_id=bob)
+    alice = await sign_in(client, engine)
+    assert outcome(await place(client, alice, yes, 100, key="stale"), "placeStake") == OK
+    await age_key(engine, "stale", IDEMPOTENCY_KEY_LIFETIME + timedelta(seconds=1))
+    assert outcome(await place(client, alice, yes, 900), "placeStake") == OK
+    before = await database_state(engine)
+
+    # when she stakes again with the expired key, and has nothing left
+    refused = user_errors(await place(client, alice, yes, 100, key="stale"), "placeStake")
+
+    # then the stake is refused and the expired key is left as it was
+    assert [code for code, _ in refused] == ["INSUFFICIENT_BALANCE"]
+    assert await database_state(engine) == before
 
 
 async def test_keys_are_1_to_128_characters(client: httpx.AsyncClient, engine: AsyncEngine) -> None:

@@ -22,6 +22,7 @@ from graph.markets.mutations.payloads import (
     locked_market,
     others_staked,
 )
+from graph.subscriptions.publishing import market_updated
 from marketgraph.problems import Problem
 
 
@@ -56,6 +57,8 @@ async def update_market(info: Info, input: UpdateMarketInput) -> MarketPayload:
             return failed(HAS_STAKES)
         if changes:
             await db.execute(update(Market).where(Market.id == market.id).values(**changes))
+    if changes:
+        await market_updated(info.context, market.id)
     return await changed(info.context, market.id)
 
 
@@ -73,4 +76,5 @@ async def close_market(info: Info, input: CloseMarketInput) -> MarketPayload:
             .where(Market.id == market.id)
             .values(status=MarketStatus.CLOSED, closes_at=min(market.closes_at, utcnow()))
         )
+    await market_updated(info.context, market.id)
     return await changed(info.context, market.id)

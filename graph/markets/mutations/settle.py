@@ -21,6 +21,7 @@ from graph.markets.mutations.payloads import (
     others_staked,
 )
 from graph.relay import pk_of
+from graph.subscriptions.publishing import market_updated
 from marketgraph.problems import Problem, ProblemCode
 
 
@@ -55,6 +56,7 @@ async def resolve_market(info: Info, input: ResolveMarketInput) -> MarketPayload
             return failed(state)
         if not await money.resolve(db, market_id=market.id, winning_outcome_id=outcome_id):
             return failed(SETTLED)
+    await market_updated(info.context, market.id)
     return await changed(info.context, market.id)
 
 
@@ -72,4 +74,5 @@ async def cancel_market(info: Info, input: CancelMarketInput) -> MarketPayload:
             return failed(HAS_STAKES)
         if not await money.cancel(db, market_id=market.id):
             return failed(SETTLED)
+    await market_updated(info.context, market.id)
     return await changed(info.context, market.id)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from db.payouts import parimutuel_payouts, settlement
+from db.money.payouts import parimutuel_payouts, settlement
 
 BOUNDED = settings(max_examples=200, deadline=None)
 
