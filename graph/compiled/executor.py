@@ -24,8 +24,9 @@ from graphql.pyutils import AwaitableOrValue
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from graph.compiled import plans
+from graph.compiled.compiler import Compiler
 from graph.compiled.fields import resolve_level
-from graph.compiled.plan import Compiler, ObjectPlan, Root, Typename
+from graph.compiled.plan import ObjectPlan, Root, Typename
 from graph.compiled.roots import ROOTS
 from graph.compiled.run import Outcome, Run
 from graph.context import Context
