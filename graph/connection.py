@@ -9,6 +9,7 @@ import strawberry
 from aiodataloader import DataLoader
 from sqlalchemy import ColumnElement
 
+from db.reader import Reader
 from graph.ahead import RowNode, load_ahead
 from graph.context import Info
 from graph.pagination import (
@@ -57,17 +58,13 @@ class Connection(Generic[NodeT]):
         return await self.count()
 
 
-async def connection_of(
-    info: Info,
+def connection_from(
     page_slice: Slice,
     page: Page,
     node_type: type[RowNodeT],
     count: Callable[[], Awaitable[int]],
 ) -> Connection[RowNodeT]:
-    """The Connection for one fetched page; `count` runs only if totalCount is selected.
-
-    What the query follows from the page's nodes is loaded for all of them first.
-    """
+    """The Connection for one fetched page; `count` runs only if totalCount is selected."""
     key = page.sort.column.key
     assert key is not None
     edges = [
@@ -76,7 +73,6 @@ async def connection_of(
         )
         for row in page_slice.rows
     ]
-    await load_ahead(info, [edge.node for edge in edges], node_type.AHEAD, "edges", "node")
     return Connection(
         page_info=PageInfo(
             has_next_page=page_slice.has_next,
@@ -99,21 +95,28 @@ async def child_connection(
 ) -> Connection[RowNodeT]:
     """A parent's page of a nested list, batched with its siblings' pages by `pages`."""
     page_slice = await pages.load((parent, page))
-    return await connection_of(info, page_slice, page, node_type, lambda: counts.load(parent))
+    connection = connection_from(page_slice, page, node_type, lambda: counts.load(parent))
+    await ahead_of(info, connection, node_type)
+    return connection
 
 
 async def root_connection(
-    info: Info,
+    reader: Reader,
     listing: Listing,
     page: Page,
     conditions: tuple[ColumnElement[bool], ...],
     node_type: type[RowNodeT],
 ) -> Connection[RowNodeT]:
-    """A page of a top-level list narrowed by `conditions`."""
-    reader = info.context.reader
+    """A page of a top-level list narrowed by `conditions` (nothing loaded ahead)."""
     found = await fetch_pages(reader, listing, page, filters=conditions)
 
     async def count() -> int:
         return (await count_rows(reader, listing, filters=conditions))[None]
 
-    return await connection_of(info, found.get(None, EMPTY), page, node_type, count)
+    return connection_from(found.get(None, EMPTY), page, node_type, count)
+
+
+async def ahead_of(info: Info, connection: Connection[RowNodeT], node_type: type[RowNodeT]) -> None:
+    """Load what the query follows from a connection's nodes, for all of them at once."""
+    nodes = [edge.node for edge in connection.edges]
+    await load_ahead(info, nodes, node_type.AHEAD, "edges", "node")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import strawberry
@@ -59,18 +59,32 @@ async def resolve_node(context: Context, global_id: str) -> Node | None:
     return node_type.to_node(row)
 
 
+async def find_node(context: Context, *, id: str) -> Node | None:
+    """`node(id:)`."""
+    return await resolve_node(context, id)
+
+
+async def find_nodes(context: Context, *, ids: Sequence[str]) -> list[Node | None]:
+    """`nodes(ids:)`: in the order asked, at most MAX_NODES."""
+    if len(ids) > MAX_NODES:
+        raise bad_user_input(f"Ask for at most {MAX_NODES} IDs at once.", argument="ids")
+    return list(await asyncio.gather(*(resolve_node(context, i) for i in ids)))
+
+
+# The root fields the compiled path (graph/compiled) answers, by their bodies above.
+ROOTS: dict[str, Callable[..., Awaitable[object]]] = {"node": find_node, "nodes": find_nodes}
+
+
 @strawberry.type
 class NodeQueries:
     """Root fields that fetch any object by its global ID."""
 
     @strawberry.field(description="The object with this global ID; null when there is none.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        return await resolve_node(info.context, id)
+        return await find_node(info.context, id=id)
 
     @strawberry.field(
         description=f"The objects with these global IDs (at most {MAX_NODES}), in the same order."
     )
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
-        if len(ids) > MAX_NODES:
-            raise bad_user_input(f"Ask for at most {MAX_NODES} IDs at once.", argument="ids")
-        return list(await asyncio.gather(*(resolve_node(info.context, i) for i in ids)))
+        return await find_nodes(info.context, ids=ids)

@@ -10,6 +10,7 @@ from strawberry.types import ExecutionContext
 from graph.accounts.mutations import AccountMutations
 from graph.comments.mutations import CommentMutations
 from graph.comments.types import Comment
+from graph.compiled.executor import CompiledExecutor
 from graph.documents import DocumentCache
 from graph.error_handling import ErrorCodes, log_unexpected
 from graph.inputs import RejectNulCharacters
@@ -64,6 +65,7 @@ schema = Schema(
         RateLimits,  # after QueryLimits, which measures what it charges
         RejectNulCharacters,
     ],
+    execution_context_class=CompiledExecutor,
 )
 
 

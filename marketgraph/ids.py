@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 
 
+# A nested query names the same few thousand objects request after request; encoding each id
+# anew was a tenth of the compiled path's CPU (graph/compiled).
+@functools.lru_cache(maxsize=65_536)
 def to_global_id(type_name: str, pk: int) -> str:
     """The opaque global ID of row `pk` of GraphQL type `type_name`."""
     raw = f"{type_name}:{pk}".encode()

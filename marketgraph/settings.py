@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     document_cache_size: int = Field(
         default=256, ge=0, description="Parsed, validated documents kept per worker; 0: none."
     )
+    compiled_execution: bool = Field(
+        default=True, description="Run the queries graph/compiled supports without Strawberry."
+    )
 
     # The cyclic garbage collector of a serving worker (marketgraph/runtime.py).
     gc_threshold: int = Field(

@@ -18,6 +18,8 @@ from tests.databases import DatabaseFactory
 from tests.statements import StatementCounter
 
 BACKENDS = ("sqlite", "postgresql")
+# `COMPILED_EXECUTION=off pytest` runs the suite with Strawberry's executor only (graph/compiled).
+COMPILED = os.environ.get("COMPILED_EXECUTION", "on") != "off"
 
 # Tests build their own settings: a developer's MARKETGRAPH_* variables or .env file must
 # neither change them nor point a test (or a CLI it starts) at a real database.
@@ -54,7 +56,9 @@ async def database_url(
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     """Settings pointing at this test's database."""
-    return Settings(database_url=database_url, data_dir=tmp_path / "data")
+    return Settings(
+        database_url=database_url, data_dir=tmp_path / "data", compiled_execution=COMPILED
+    )
 
 
 @pytest.fixture

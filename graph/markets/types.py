@@ -20,6 +20,7 @@ from graph.connection import Connection, child_connection
 from graph.context import Info
 from graph.loaders import follow
 from graph.pagination import SortKey, page_of
+from graph.registry import Paged
 from graph.relay import Node, node_of, optional_node_of, to_global_id
 from graph.stakes import types as stake_types
 from graph.users import types as user_types
@@ -80,6 +81,22 @@ class Market(Node):
         Ahead("creator", attrgetter("users_by_id"), attrgetter("creator_id")),
         Ahead("outcomes", attrgetter("outcomes_by_market_id"), attrgetter("pk")),
         Ahead("resolution", attrgetter("outcomes_by_id"), attrgetter("resolution_id")),
+    )
+    PAGED: ClassVar[tuple[Paged, ...]] = (
+        Paged(
+            "positions",
+            attrgetter("positions_by_market_id"),
+            attrgetter("position_counts_by_market_id"),
+            MARKET_POSITIONS,
+            attrgetter("pk"),
+        ),
+        Paged(
+            "comments",
+            attrgetter("comments_by_market_id"),
+            attrgetter("comment_counts_by_market_id"),
+            MARKET_COMMENTS,
+            attrgetter("pk"),
+        ),
     )
 
     @strawberry.field(graphql_type=Annotated["User", strawberry.lazy("graph.users.types")])
@@ -171,6 +188,15 @@ class Outcome(Node):
 
     AHEAD: ClassVar[tuple[Ahead, ...]] = (
         Ahead("market", attrgetter("markets_by_id"), attrgetter("market_id")),
+    )
+    PAGED: ClassVar[tuple[Paged, ...]] = (
+        Paged(
+            "positions",
+            attrgetter("positions_by_outcome_id"),
+            attrgetter("position_counts_by_outcome_id"),
+            OUTCOME_POSITIONS,
+            attrgetter("pk"),
+        ),
     )
 
     @strawberry.field(graphql_type=Market)

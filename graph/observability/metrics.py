@@ -43,6 +43,11 @@ COST = Histogram(
     "Nodes an executed operation may return (what the cost limit and rate limit measure).",
     buckets=(1, 10, 100, 1_000, 5_000, 10_000, 25_000, 50_000),
 )
+OPERATIONS = Counter(
+    "marketgraph_operations",
+    "Operations executed, by execution path (compiled, or Strawberry's executor).",
+    ["path"],
+)
 STATEMENTS = Histogram(
     "marketgraph_sql_statements_per_request",
     "SQL statements one request executed.",

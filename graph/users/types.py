@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated, ClassVar, Self
 
 import strawberry
@@ -14,10 +15,11 @@ from db.tables import comments, ledger_entries, markets, positions
 from graph.ahead import Ahead
 from graph.comments import types as comment_types
 from graph.connection import Connection, child_connection
-from graph.context import Info
+from graph.context import Context, Info
 from graph.ledger import types as ledger_types
 from graph.markets import types as market_types
 from graph.pagination import SortKey, page_of
+from graph.registry import Guarded, Paged
 from graph.relay import Node, to_global_id
 from graph.stakes import types as stake_types
 
@@ -60,6 +62,43 @@ class User(Node):
     )
 
     AHEAD: ClassVar[tuple[Ahead, ...]] = ()
+    GUARDED: ClassVar[tuple[Guarded, ...]] = (
+        Guarded("email", attrgetter("private_email"), lambda context, user: user.shown_to(context)),
+        Guarded(
+            "balance", attrgetter("private_balance"), lambda context, user: user.shown_to(context)
+        ),
+    )
+    PAGED: ClassVar[tuple[Paged, ...]] = (
+        Paged(
+            "markets",
+            attrgetter("markets_by_creator_id"),
+            attrgetter("market_counts_by_creator_id"),
+            NEWEST_MARKETS,
+            attrgetter("pk"),
+        ),
+        Paged(
+            "positions",
+            attrgetter("positions_by_user_id"),
+            attrgetter("position_counts_by_user_id"),
+            NEWEST_POSITIONS,
+            attrgetter("pk"),
+        ),
+        Paged(
+            "comments",
+            attrgetter("comments_by_author_id"),
+            attrgetter("comment_counts_by_author_id"),
+            NEWEST_COMMENTS,
+            attrgetter("pk"),
+        ),
+        Paged(
+            "ledger",
+            attrgetter("ledger_entries_by_user_id"),
+            attrgetter("ledger_entry_counts_by_user_id"),
+            NEWEST_LEDGER_ENTRIES,
+            attrgetter("pk"),
+            lambda context, user: user.shown_to(context),
+        ),
+    )
 
     @classmethod
     def from_row(cls, row: AnyRow) -> Self:
@@ -77,9 +116,13 @@ class User(Node):
             profit=row.profit,
         )
 
-    def visible_to(self, info: Info) -> bool:
+    def shown_to(self, context: Context) -> bool:
         """Whether this request may read the user's email, balance and ledger."""
-        return self.shown_to_owner or info.context.may_read_private(self.pk)
+        return self.shown_to_owner or context.may_read_private(self.pk)
+
+    def visible_to(self, info: Info) -> bool:
+        """`shown_to` the request of a resolver."""
+        return self.shown_to(info.context)
 
     @strawberry.field(
         description="Visible to the user themself and to admins; null for everyone else."

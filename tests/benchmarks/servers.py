@@ -54,6 +54,10 @@ def base_environment(database_url: str, directory: Path) -> dict[str, str]:
         "PYTHONPATH": str(ROOT),
         "PYTHONUNBUFFERED": "1",
     }
+    # The execution path under test is the caller's choice, to compare both (graph/compiled).
+    path = os.environ.get("MARKETGRAPH_COMPILED_EXECUTION")
+    if path is not None:
+        env["MARKETGRAPH_COMPILED_EXECUTION"] = path
     return env
 
 

@@ -1,0 +1,1 @@
+"""The compiled execution path: supported queries answered without per-field resolvers."""
