@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
@@ -27,6 +27,7 @@ class AccessClaims:
 
     user_id: int
     session_id: str
+    expires_at: datetime
 
 
 def issue_access_token(
@@ -73,7 +74,8 @@ def verify_access_token(keys: SigningKeys, settings: Settings, token: str) -> Ac
     user_id = pk_of(str(claims["sub"]), "User")
     if user_id is None or not isinstance(claims["sid"], str):
         raise InvalidAccessTokenError("malformed subject or session")
-    return AccessClaims(user_id=user_id, session_id=claims["sid"])
+    expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
+    return AccessClaims(user_id=user_id, session_id=claims["sid"], expires_at=expires_at)
 
 
 def new_refresh_token() -> tuple[str, bytes]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,6 +26,8 @@ class Viewer:
     role: Role
     suspended: bool
     session_id: str
+    expires_at: datetime
+    """When the access token that signed the viewer in expires."""
 
 
 async def authenticate(
@@ -53,4 +56,4 @@ async def authenticate(
         row = (await connection.execute(query)).one_or_none()
     if row is None:
         raise UnauthenticatedError("the session has ended")
-    return Viewer(claims.user_id, row.role, row.suspended, claims.session_id)
+    return Viewer(claims.user_id, row.role, row.suspended, claims.session_id, claims.expires_at)

@@ -126,6 +126,11 @@ class Settings(BaseSettings):
         default=10.0, gt=0, description="How long a socket may wait before connection_init."
     )
     max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    max_sockets_per_caller: int = Field(
+        default=10,
+        ge=0,
+        description="Websockets one user or anonymous address may keep open per worker; 0: any.",
+    )
     subscription_queue_size: int = Field(
         default=1000,
         ge=1,

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 import orjson
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -17,125 +15,23 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-)
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types.unset import UnsetType
 
 from auth.keys import SigningKeys
 from auth.viewer import UnauthenticatedError, authenticate
 from graph.context import Context
-from graph.errors import ErrorCode, coded_error
 from graph.schema import schema
 from graph.subscriptions.broker import Broker
-from graph.transport.params import GraphQLParams
-from graph.transport.persisted import PersistedQueryNotFoundError, TrustedDocuments
-from graph.transport.problems import RequestError
+from graph.subscriptions.handler import SocketHandler
+from graph.subscriptions.sockets import OpenSockets, SocketContext, authorization
+from graph.transport.persisted import TrustedDocuments
 from marketgraph.settings import Mode, Settings
-
-
-@dataclass(slots=True)
-class SocketContext(Context):
-    """A websocket's context, shared by its operations; the viewer comes with connection_init."""
-
-    connection_params: dict[str, object] = field(default_factory=dict)
-    """The connection_init payload (Strawberry fills it in)."""
-
-
-def _authorization(params: dict[str, object]) -> str | None:
-    """The `Authorization` entry of a connection_init payload, whatever its case."""
-    for name, value in params.items():
-        if name.lower() == "authorization":
-            # Anything but text cannot be a bearer token: refuse it like a bad one.
-            return value if isinstance(value, str) else ""
-    return None
-
-
-class _Handler(BaseGraphQLTransportWSHandler[Context, None]):
-    """Strawberry's protocol handler, signing the viewer in again for every operation, and
-    refusing with a coded error: queries and mutations (HTTP's business), one subscription
-    too many, and in trusted-documents mode any document not in the manifest."""
-
-    async def handle_subscribe(self, message: SubscribeMessage) -> None:
-        view = self.view
-        assert isinstance(view, SubscriptionEndpoint)
-        context = self.context
-        assert isinstance(context, SocketContext)
-        try:
-            # Logging out, a suspension or a role change counts from the next operation,
-            # as it does over HTTP from the next request.
-            context.viewer = await authenticate(
-                view.engine, view.keys, view.settings, _authorization(context.connection_params)
-            )
-        except UnauthenticatedError:
-            await self.websocket.close(code=4403, reason="Forbidden")
-            return
-        limit = self.max_subscriptions_per_connection
-        error = None
-        if (
-            limit is not None
-            and self.connection_acknowledged
-            and message["id"] not in self.operations
-            and len(self.operations) >= limit
-        ):
-            error = coded_error(
-                ErrorCode.BAD_REQUEST,
-                f"A connection may run at most {limit} subscriptions at once.",
-                limit=limit,
-            )
-        if error is None and view.trusted is not None:
-            error = _untrusted(view.trusted, message)
-        if error is None:
-            error = _not_a_subscription(message)
-        if error is not None:
-            await self.send_message(
-                {"id": message["id"], "type": "error", "payload": [error.formatted]}
-            )
-            return
-        await super().handle_subscribe(message)
-
-
-def _not_a_subscription(message: SubscribeMessage) -> GraphQLError | None:
-    """Refuses queries and mutations: over HTTP they are rate-limited, recorded and held to
-    the request limits; the socket is for subscriptions. Documents that do not parse are
-    left to Strawberry, which answers them with the parser's error."""
-    payload = message["payload"]
-    try:
-        document = parse(payload.get("query") or "")
-    except GraphQLError:
-        return None
-    operation = get_operation_ast(document, payload.get("operationName"))
-    if operation is None or operation.operation is OperationType.SUBSCRIPTION:
-        return None
-    return coded_error(
-        ErrorCode.BAD_REQUEST,
-        "Only subscriptions run over the websocket; send queries and mutations over HTTP.",
-    )
-
-
-def _untrusted(trusted: TrustedDocuments, message: SubscribeMessage) -> GraphQLError | None:
-    """Why a subscribe message may not run in trusted-documents mode (None: it may, and its
-    payload now holds the manifest's text)."""
-    payload = message["payload"]
-    extensions = payload.get("extensions")
-    params = GraphQLParams(
-        query=payload.get("query") or None,
-        extensions=extensions if isinstance(extensions, dict) else {},
-    )
-    try:
-        payload["query"] = trusted.document(params).query
-    except PersistedQueryNotFoundError as missing:
-        return coded_error(ErrorCode.PERSISTED_QUERY_NOT_FOUND, str(missing))
-    except RequestError as refused:
-        return coded_error(refused.code, refused.message)
-    return None
 
 
 class SubscriptionEndpoint(GraphQL[Context, None]):
     """Strawberry's graphql-transport-ws handler with our context, auth and limits."""
 
-    graphql_transport_ws_handler_class = _Handler
+    graphql_transport_ws_handler_class = SocketHandler
 
     def __init__(self, *, engine: AsyncEngine, settings: Settings, keys: SigningKeys) -> None:
         super().__init__(
@@ -152,6 +48,7 @@ class SubscriptionEndpoint(GraphQL[Context, None]):
         self.engine = engine
         self.settings = settings
         self.keys = keys
+        self.sockets = OpenSockets(settings.max_sockets_per_caller)
         self.trusted = (
             None
             if settings.trusted_documents is None
@@ -173,10 +70,9 @@ class SubscriptionEndpoint(GraphQL[Context, None]):
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         assert isinstance(context, SocketContext)
-        authorization = _authorization(context.connection_params)
         try:
             context.viewer = await authenticate(
-                self.engine, self.keys, self.settings, authorization
+                self.engine, self.keys, self.settings, authorization(context.connection_params)
             )
         except UnauthenticatedError:
             raise ConnectionRejectionError from None  # Strawberry closes with 4403 Forbidden

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
+from datetime import datetime
 from typing import NoReturn
 
 import strawberry
 from starlette.websockets import WebSocket
 
+from db.base import AnyRow, utcnow
+from db.models import MarketStatus
 from graph.comments.types import Comment
 from graph.context import Context, Info
 from graph.errors import bad_user_input
@@ -22,26 +25,41 @@ from graph.subscriptions.publishing import broker_of
 TRY_AGAIN_LATER = 1013
 
 
-async def _existing_market(info: Info, global_id: str, argument: str) -> int:
-    """The key of the market a subscription names (BAD_USER_INPUT when there is none)."""
-    context = info.context
+async def _existing_market(info: Info, global_id: str, argument: str) -> AnyRow:
+    """The row of the market a subscription names (BAD_USER_INPUT when there is none)."""
     pk = pk_of(global_id, "Market")
-    if pk is None or await context.loaders.markets_by_id.load(pk) is None:
+    row = None if pk is None else await info.context.loaders.markets_by_id.load(pk)
+    if row is None:
         raise bad_user_input("No such market.", argument=argument)
-    return pk
+    return row
 
 
-async def _row_ids(context: Context, topic: Topic, market_id: int) -> AsyncGenerator[int, None]:
-    """The row ids of the topic's events, with fresh loaders and no connection held between."""
-    async with broker_of(context).subscribe(topic, market_id) as subscriber:
-        while True:
-            # Waiting may take hours: give the read connection back, forget what was read.
-            await context.after_write()
-            try:
-                row_id = await subscriber.next()
-            except SubscriptionEndedError as ended:
-                await _close_socket(context, str(ended))
-            yield row_id
+def _never() -> datetime | None:
+    return None
+
+
+async def _row_ids(
+    context: Context, topic: Topic, market_id: int, wake_at: Callable[[], datetime | None] = _never
+) -> AsyncGenerator[int | None, None]:
+    """The row ids of the topic's events, with fresh loaders and no connection held between;
+    None when `wake_at()` comes first. The stream's context is released when it ends."""
+    try:
+        async with broker_of(context).subscribe(topic, market_id) as subscriber:
+            while True:
+                # Waiting may take hours: give the read connection back, forget what was read.
+                await context.after_write()
+                wake = wake_at()
+                timeout = None if wake is None else max((wake - utcnow()).total_seconds(), 0)
+                try:
+                    async with asyncio.timeout(timeout):
+                        row_id: int | None = await subscriber.next()
+                except TimeoutError:
+                    row_id = None  # a queue's get() gives up without losing an item
+                except SubscriptionEndedError as ended:
+                    await _close_socket(context, str(ended))
+                yield row_id
+    finally:
+        await context.close()
 
 
 async def _close_socket(context: Context, reason: str) -> NoReturn:
@@ -55,17 +73,31 @@ async def _close_socket(context: Context, reason: str) -> NoReturn:
     raise AssertionError("a never-completed future completed")
 
 
-async def _markets(context: Context, market_id: int) -> AsyncGenerator[Market, None]:
-    async with aclosing(_row_ids(context, Topic.MARKET_UPDATED, market_id)) as events:
-        async for _ in events:
-            row = await context.loaders.markets_by_id.load(market_id)
-            if row is not None:
-                yield Market.from_row(row)
+async def _markets(context: Context, market: Market) -> AsyncGenerator[Market, None]:
+    """The market after each event, and once more when its close date passes: an OPEN market
+    then reads as CLOSED, a status change nothing publishes."""
+    shown = market
+
+    def closing() -> datetime | None:
+        return shown.closes_at if shown.status is MarketStatus.OPEN else None
+
+    async with aclosing(_row_ids(context, Topic.MARKET_UPDATED, market.pk, closing)) as events:
+        async for row_id in events:
+            row = await context.loaders.markets_by_id.load(market.pk)
+            if row is None:
+                continue
+            fresh = Market.from_row(row)
+            if row_id is None and fresh.status is shown.status:
+                continue  # woken a moment before the close date: wait for the rest
+            shown = fresh
+            yield fresh
 
 
 async def _comments(context: Context, market_id: int) -> AsyncGenerator[Comment, None]:
     async with aclosing(_row_ids(context, Topic.COMMENT_ADDED, market_id)) as comment_ids:
         async for comment_id in comment_ids:
+            if comment_id is None:
+                continue
             row = await context.loaders.comments_by_id.load(comment_id)
             if row is not None:  # deleted since
                 yield Comment.from_row(row)
@@ -78,13 +110,18 @@ class Subscription:
     """Live updates over graphql-transport-ws."""
 
     @strawberry.subscription(
-        description="Fires whenever the market's pools, volume or status change."
+        description=(
+            "Fires whenever the market's pools, volume or status change, including when an "
+            "OPEN market reaches its close date."
+        )
     )
     async def market_updated(self, info: Info, id: strawberry.ID) -> AsyncGenerator[Market, None]:
-        return _markets(info.context, await _existing_market(info, id, "id"))
+        row = await _existing_market(info, id, "id")
+        return _markets(info.context, Market.from_row(row))
 
     @strawberry.subscription(description="Fires for each new comment on the market.")
     async def comment_added(
         self, info: Info, market: strawberry.ID
     ) -> AsyncGenerator[Comment, None]:
-        return _comments(info.context, await _existing_market(info, market, "market"))
+        row = await _existing_market(info, market, "market")
+        return _comments(info.context, row.id)

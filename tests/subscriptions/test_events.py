@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.base import utcnow
 from marketgraph.ids import to_global_id
 from marketgraph.settings import Settings
 from tests import factories
@@ -100,6 +102,28 @@ async def test_every_change_of_a_market_reaches_its_subscriber_in_order(
         assert await socket.next_data("m") == market_state(market, "CLOSED", (30, 12))
         assert await socket.next_data("m") == market_state(market, "RESOLVED", (30, 12))
         assert await socket.next_data("o") == market_state(other, "CANCELLED", (0, 0))
+
+
+async def test_a_market_reaching_its_close_date_reaches_its_subscriber_as_closed(
+    http: httpx.AsyncClient, engine: AsyncEngine, base_url: str
+) -> None:
+    # Given a subscriber to a market that closes by its date in two seconds
+    creator = await factories.create_user(engine)
+    closes_at = utcnow() + timedelta(seconds=2)
+    market, _ = await factories.create_market(engine, creator_id=creator, closes_at=closes_at)
+    async with connected(base_url) as socket:
+        await socket.subscribe("m", MARKET_UPDATED, {"id": to_global_id("Market", market)})
+        await until_stats(http, subscribers=1)
+
+        # When nobody does anything, the date passes, and so does another second
+        # Then the subscriber hears of the status change once
+        assert await socket.next_data("m") == market_state(market, "CLOSED", (0, 0))
+        assert utcnow() >= closes_at
+        await asyncio.sleep(1)
+        await socket.send({"id": "m", "type": "complete"})
+        await until_stats(http, subscribers=0)
+        await socket.send({"type": "ping"})
+        assert await socket.receive() == {"type": "pong"}
 
 
 async def test_a_rolled_back_stake_publishes_nothing(
