@@ -31,8 +31,11 @@ class PostgresBroker:
     re-read) and the next use opens a new one. Notifications carry ids only.
     """
 
-    def __init__(self, engine: AsyncEngine, *, queue_size: int) -> None:
+    def __init__(self, engine: AsyncEngine, *, queue_size: int, timeout: float = 10.0) -> None:
         self._engine = engine
+        self._timeout = timeout
+        """Seconds connecting (with LISTEN) or one NOTIFY may take: a database that does not
+        answer delays a mutation's answer or a new subscription that long at most."""
         self._fan_out = FanOut(queue_size=queue_size)
         self._connection: asyncpg.Connection | None = None
         self._lock = asyncio.Lock()  # one statement at a time on the one connection
@@ -55,8 +58,10 @@ class PostgresBroker:
         try:
             async with self._lock:
                 connection = await self._connected()
-                await connection.execute("SELECT pg_notify($1, $2)", CHANNEL, event.encode())
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                await connection.execute(
+                    "SELECT pg_notify($1, $2)", CHANNEL, event.encode(), timeout=self._timeout
+                )
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
             # The write has committed: a lost notification costs subscribers an update (they
             # see it with the next one), never the writer its answer.
             logger.exception("could not publish %s", event.encode())
@@ -70,16 +75,22 @@ class PostgresBroker:
             yield subscriber
 
     async def _connected(self) -> asyncpg.Connection:
-        """The listening connection, opened if there is none (call with the lock held)."""
+        """The listening connection, opened if there is none (call with the lock held);
+        TimeoutError when opening it and listening take longer than the timeout."""
         if self._connection is None or self._connection.is_closed():
             _, options = self._engine.dialect.create_connect_args(self._engine.url)
             for name in _DIALECT_ONLY:
                 options.pop(name, None)
             settings = options.setdefault("server_settings", {})
             settings.setdefault("application_name", APPLICATION_NAME)  # to tell it apart
-            connection = await asyncpg.connect(**options)
+            connection = await asyncpg.connect(**options, timeout=self._timeout)
+            try:
+                async with asyncio.timeout(self._timeout):
+                    await connection.add_listener(CHANNEL, self._heard)
+            except BaseException:
+                connection.terminate()
+                raise
             connection.add_termination_listener(self._lost)
-            await connection.add_listener(CHANNEL, self._heard)
             self._connection = connection
         return self._connection
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from graph.subscriptions.postgres import APPLICATION_NAME
+from graph.subscriptions.broker import Event, Topic
+from graph.subscriptions.postgres import APPLICATION_NAME, PostgresBroker
 from marketgraph.ids import to_global_id
 from tests import factories
 from tests.sessions import login, send
@@ -55,3 +58,31 @@ async def test_a_lost_listen_connection_ends_subscriptions_and_the_next_one_reco
         body = await send(http, tokens.access, PLACE_STAKE, {"outcome": outcome})
         assert body["data"]["placeStake"]["errors"] == []
         assert (await socket.next_data("m"))["marketUpdated"]["volume"] == 3
+
+
+async def test_a_database_that_does_not_answer_delays_publishing_and_subscribing_boundedly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given a broker whose PostgreSQL accepts connections and then never says a word
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # until the broker gives up and hangs up
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    engine = create_async_engine(f"postgresql+asyncpg://nobody:secret@127.0.0.1:{port}/none")
+    broker = PostgresBroker(engine, queue_size=10, timeout=0.5)
+    try:
+        # When a mutation publishes: it gets on with its answer, the loss logged
+        await broker.publish(Event(Topic.MARKET_UPDATED, 1, 1))
+        assert "could not publish market:1:1" in caplog.text
+        # And a new subscription fails instead of waiting for ever
+        with pytest.raises(TimeoutError):
+            async with broker.subscribe(Topic.MARKET_UPDATED, 1):
+                pass
+        assert broker.subscriber_count == 0
+    finally:
+        await broker.close()
+        await engine.dispose()
+        server.close()
+        await server.wait_closed()
