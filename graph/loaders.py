@@ -46,6 +46,12 @@ class Loader(DataLoader[KeyT, ValueT]):
             self.resolved.update(zip(keys, values, strict=True))
         return values
 
+    def prime(self, key: KeyT, value: ValueT) -> Loader[KeyT, ValueT]:
+        """Know `value` for `key` without loading it (kept first: a loaded value stays)."""
+        if self._remember:
+            self.resolved.setdefault(key, value)
+        return super().prime(key, value)
+
 
 def follow(
     loader: Loader[KeyT, ValueT], key: KeyT, convert: Callable[[ValueT], ResultT]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from graph.observability.metrics import SUBSCRIPTIONS
+
+T = TypeVar("T")
 
 
 class Topic(StrEnum):
@@ -39,25 +41,48 @@ class Event:
         return cls(Topic(topic), int(market_id), int(row_id))
 
 
+class Delivery:
+    """One event as this process hands it to the subscribers of its topic: the row to re-read,
+    and what the first of them to get there read, which the others share."""
+
+    __slots__ = ("_reading", "row_id")
+
+    def __init__(self, row_id: int) -> None:
+        self.row_id = row_id
+        self._reading: asyncio.Future[Any] | None = None
+
+    async def read_once(self, read: Callable[[], Awaitable[T]]) -> T:
+        """What `read` returns, read once for every subscriber (the first one's `read` runs,
+        the others wait for it); a subscriber reads for itself if that shared read failed."""
+        if self._reading is None:
+            self._reading = asyncio.ensure_future(read())
+        try:
+            # Shielded: the first subscriber leaving mid-read must not cancel it for the rest.
+            shared: T = await asyncio.shield(self._reading)
+        except Exception:
+            return await read()
+        return shared
+
+
 class SubscriptionEndedError(Exception):
     """The server ended the subscription: its client fell too far behind, or events stopped."""
 
 
 class Subscriber:
-    """One subscription's queue of row ids, bounded: overrunning it ends the subscription."""
+    """One subscription's queue of deliveries, bounded: overrunning it ends the subscription."""
 
     def __init__(self, limit: int) -> None:
-        self._queue: asyncio.Queue[int | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[Delivery | None] = asyncio.Queue()
         self._limit = limit
         self.ended: str | None = None
         """Why the subscription ended, once it has."""
 
-    def offer(self, row_id: int) -> bool:
-        """Queue a row id; False (and ended from now on) when the queue is full."""
+    def offer(self, delivery: Delivery) -> bool:
+        """Queue a delivery; False (and ended from now on) when the queue is full."""
         if self._queue.qsize() >= self._limit:
             self.end(f"Too slow: more than {self._limit} events were waiting to be sent")
             return False
-        self._queue.put_nowait(row_id)
+        self._queue.put_nowait(delivery)
         return True
 
     def end(self, reason: str) -> None:
@@ -66,12 +91,12 @@ class Subscriber:
             self.ended = reason
             self._queue.put_nowait(None)
 
-    async def next(self) -> int:
-        """The next row id, waiting for one; SubscriptionEndedError once ended."""
+    async def next(self) -> Delivery:
+        """The next delivery, waiting for one; SubscriptionEndedError once ended."""
         if self.ended is None:
-            row_id = await self._queue.get()
-            if row_id is not None and self.ended is None:
-                return row_id
+            delivery = await self._queue.get()
+            if delivery is not None and self.ended is None:
+                return delivery
         raise SubscriptionEndedError(self.ended)
 
 
@@ -93,8 +118,9 @@ class FanOut:
     def deliver(self, event: Event) -> None:
         """Queue an event for the subscribers of its topic, dropping any that overran."""
         key = (event.topic, event.market_id)
+        delivery = Delivery(event.row_id)
         for subscriber in list(self._subscribers.get(key, ())):
-            if not subscriber.offer(event.row_id):
+            if not subscriber.offer(delivery):
                 # Dropped at once: a slow client costs a bounded queue, never more memory.
                 self._discard(key, subscriber)
 

@@ -18,7 +18,7 @@ from graph.context import Context, Info
 from graph.errors import bad_user_input
 from graph.markets.types import Market
 from graph.relay import pk_of
-from graph.subscriptions.broker import SubscriptionEndedError, Topic
+from graph.subscriptions.broker import Delivery, SubscriptionEndedError, Topic
 from graph.subscriptions.publishing import broker_of
 
 # "Try Again Later": graphql-ws clients reconnect after it, unlike the fatal 44xx codes.
@@ -40,9 +40,9 @@ def _never() -> datetime | None:
 
 async def _row_ids(
     context: Context, topic: Topic, market_id: int, wake_at: Callable[[], datetime | None] = _never
-) -> AsyncGenerator[int | None, None]:
-    """The row ids of the topic's events, with fresh loaders and no connection held between;
-    None when `wake_at()` comes first. The stream's context is released when it ends."""
+) -> AsyncGenerator[Delivery | None, None]:
+    """The topic's events, with fresh loaders and no connection held between; None when
+    `wake_at()` comes first. The stream's context is released when it ends."""
     try:
         async with broker_of(context).subscribe(topic, market_id) as subscriber:
             while True:
@@ -52,12 +52,12 @@ async def _row_ids(
                 timeout = None if wake is None else max((wake - utcnow()).total_seconds(), 0)
                 try:
                     async with asyncio.timeout(timeout):
-                        row_id: int | None = await subscriber.next()
+                        delivery: Delivery | None = await subscriber.next()
                 except TimeoutError:
-                    row_id = None  # a queue's get() gives up without losing an item
+                    delivery = None  # a queue's get() gives up without losing an item
                 except SubscriptionEndedError as ended:
                     await _close_socket(context, str(ended))
-                yield row_id
+                yield delivery
     finally:
         await context.close()
 
@@ -73,6 +73,45 @@ async def _close_socket(context: Context, reason: str) -> NoReturn:
     raise AssertionError("a never-completed future completed")
 
 
+async def _market_row(context: Context, pk: int, delivery: Delivery | None) -> AnyRow | None:
+    """The market's row after an event, its outcomes primed: read once per event for every
+    subscriber of this process, whatever their documents (the rows are the same for all
+    viewers; what a viewer may see is decided field by field)."""
+    loaders = context.loaders
+
+    async def read() -> tuple[AnyRow | None, list[AnyRow]]:
+        market = loaders.markets_by_id.load(pk)
+        outcomes = loaders.outcomes_by_market_id.load(pk)
+        return await market, await outcomes
+
+    row, outcomes = await (read() if delivery is None else delivery.read_once(read))
+    loaders.markets_by_id.prime(pk, row)
+    loaders.outcomes_by_market_id.prime(pk, outcomes)
+    return row
+
+
+async def _comment_row(context: Context, delivery: Delivery) -> AnyRow | None:
+    """A new comment's row, its author and market primed: read once per event, like the
+    market of `_market_row`."""
+    loaders = context.loaders
+    comment_id = delivery.row_id
+
+    async def read() -> tuple[AnyRow | None, AnyRow | None, AnyRow | None]:
+        comment = await loaders.comments_by_id.load(comment_id)
+        if comment is None:  # deleted since
+            return None, None, None
+        author = loaders.users_by_id.load(comment.author_id)
+        market = loaders.markets_by_id.load(comment.market_id)
+        return comment, await author, await market
+
+    comment, author, market = await delivery.read_once(read)
+    loaders.comments_by_id.prime(comment_id, comment)
+    if comment is not None:
+        loaders.users_by_id.prime(comment.author_id, author)
+        loaders.markets_by_id.prime(comment.market_id, market)
+    return comment
+
+
 async def _markets(context: Context, market: Market) -> AsyncGenerator[Market, None]:
     """The market after each event, and once more when its close date passes: an OPEN market
     then reads as CLOSED, a status change nothing publishes."""
@@ -82,24 +121,22 @@ async def _markets(context: Context, market: Market) -> AsyncGenerator[Market, N
         return shown.closes_at if shown.status is MarketStatus.OPEN else None
 
     async with aclosing(_row_ids(context, Topic.MARKET_UPDATED, market.pk, closing)) as events:
-        async for row_id in events:
-            row = await context.loaders.markets_by_id.load(market.pk)
+        async for delivery in events:
+            row = await _market_row(context, market.pk, delivery)
             if row is None:
                 continue
             fresh = Market.from_row(row)
-            if row_id is None and fresh.status is shown.status:
+            if delivery is None and fresh.status is shown.status:
                 continue  # woken a moment before the close date: wait for the rest
             shown = fresh
             yield fresh
 
 
 async def _comments(context: Context, market_id: int) -> AsyncGenerator[Comment, None]:
-    async with aclosing(_row_ids(context, Topic.COMMENT_ADDED, market_id)) as comment_ids:
-        async for comment_id in comment_ids:
-            if comment_id is None:
-                continue
-            row = await context.loaders.comments_by_id.load(comment_id)
-            if row is not None:  # deleted since
+    async with aclosing(_row_ids(context, Topic.COMMENT_ADDED, market_id)) as deliveries:
+        async for delivery in deliveries:
+            row = None if delivery is None else await _comment_row(context, delivery)
+            if row is not None:
                 yield Comment.from_row(row)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from marketgraph.ids import to_global_id
 from marketgraph.settings import Settings
 from tests import factories
 from tests.sessions import login, send, sign_in
+from tests.statements import StatementCounter
 from tests.subscriptions.client import (
     COMMENT_ADDED,
     MARKET_UPDATED,
@@ -308,3 +310,34 @@ async def test_a_subscriber_too_slow_to_keep_up_is_closed_with_the_reason(
             assert len(received) < stakes
             reason = "Too slow: more than 2 events were waiting to be sent"
             assert slow.close_reason() == (1013, reason)
+
+
+async def test_subscribers_of_one_market_share_one_re_read_per_event(
+    http: httpx.AsyncClient, engine: AsyncEngine, base_url: str, statements: StatementCounter
+) -> None:
+    staker = await sign_in(http, engine, username="shared_reads")
+
+    async def statements_for_one_stake(subscribers: int) -> int:
+        """Statements run from a stake until each of `subscribers` has its event."""
+        creator = await factories.create_user(engine)
+        market, (yes, _) = await factories.create_market(engine, creator_id=creator)
+        variables = {"id": to_global_id("Market", market)}
+        async with AsyncExitStack() as stack:
+            sockets = [
+                await stack.enter_async_context(connected(base_url)) for _ in range(subscribers)
+            ]
+            for socket in sockets:
+                await socket.subscribe("m", MARKET_UPDATED, variables)
+            await until_stats(http, subscribers=subscribers)
+            statements.reset()
+            await ok(
+                http, staker.access, PLACE_STAKE, outcome=to_global_id("Outcome", yes), amount=4
+            )
+            for socket in sockets:
+                assert (await socket.next_data("m"))["marketUpdated"]["volume"] == 4
+            count = statements.count
+        await until_stats(http, subscribers=0)
+        return count
+
+    # Five subscribers cost what one does: the market and its outcomes are read once.
+    assert await statements_for_one_stake(5) == await statements_for_one_stake(1)
