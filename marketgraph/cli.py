@@ -6,36 +6,39 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 import uvicorn
-from pydantic import ValidationError
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from auth.accounts import insert_user, registration_problems, taken_problems
-from auth.keys import KeyConfigurationError, load_keys
 from auth.passwords import hash_password
 from db.backup import BackupError, backup_sqlite, run_pg_dump
 from db.engine import create_engine
-from db.migrate import current_revision, head_revision, upgrade
+from db.migrate import head_revision
 from db.models import Role
-from db.money import CreditSupplyExhaustedError
 from db.prune import Pruned
 from db.prune import prune as prune_rows
 from db.seed import SeedSizes, already_seeded, seed_database
 from db.transactions import writing
 from graph.observability.metrics import prepare_worker_processes
-from graph.transport.persisted import TrustedDocuments
 from marketgraph.logs import logging_config
-from marketgraph.settings import Mode, Settings, get_settings
+from marketgraph.preflight import (
+    CommandError,
+    err,
+    fail,
+    load_settings,
+    migrate_database,
+    one_line_errors,
+    out,
+    require_migrated,
+    require_signing_keys,
+    safe_url,
+)
+from marketgraph.settings import Mode, Settings
 from marketgraph.startup import serve_problems
 
 app = typer.Typer(
@@ -44,112 +47,17 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
 
 DEMO_SIZES = SeedSizes()
-
-
-class CommandError(Exception):
-    """A failure to report as one line, without a traceback."""
-
-
-def _fail(*messages: str) -> NoReturn:
-    for message in messages:
-        err.print(f"[bold red]error:[/] {escape(message)}")
-    raise typer.Exit(1)
-
-
-def _safe_url(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
-
-
-def _require_signing_keys(settings: Settings) -> None:
-    """Refuse to serve without a usable token-signing key (production needs a secret), or
-    with a trusted-documents manifest that cannot be read."""
-    try:
-        load_keys(settings)
-        if settings.trusted_documents is not None:
-            TrustedDocuments(settings.trusted_documents)
-    except (KeyConfigurationError, ValueError) as error:
-        _fail(str(error))
-
-
-def _settings() -> Settings:
-    try:
-        settings = get_settings()
-    except ValidationError as error:
-        problems = "; ".join(
-            f"MARKETGRAPH_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
-            for e in error.errors()
-        )
-        _fail(f"invalid configuration: {problems}")
-    try:
-        if not settings.database_url:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-        _check_sqlite_directory(settings.resolved_database_url)
-    except OSError as error:
-        _fail(f"cannot use the data directory {settings.data_dir}: {error.strerror or error}")
-    return settings
-
-
-def _check_sqlite_directory(url: str) -> None:
-    """A SQLite file's folder must exist: aiosqlite would fail messily on first connect."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return
-    folder = Path(parsed.database).expanduser().resolve().parent
-    if not folder.is_dir():
-        raise FileNotFoundError(2, f"{folder} is not a directory")
-
-
-@contextmanager
-def _one_line_errors(settings: Settings) -> Iterator[None]:
-    """Turn expected failures (unreachable or unmigrated database) into one clear line."""
-    try:
-        yield
-    except (CommandError, CreditSupplyExhaustedError) as error:
-        _fail(str(error))
-    except (OperationalError, InterfaceError, OSError, TypeError, ValueError) as error:
-        # Connecting failed: no server, a bad socket, or URL options the driver rejects.
-        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-        hint = " (asyncpg spells sslmode as ?ssl=require)" if "sslmode" in reason else ""
-        _fail(
-            f"cannot use the database {_safe_url(settings.resolved_database_url)}: {reason}{hint}"
-        )
-    except SQLAlchemyError as error:
-        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-        _fail(f"the database refused the change: {reason}")
-
-
-async def _migrate(settings: Settings) -> None:
-    engine = create_engine(settings)
-    try:
-        await upgrade(engine)
-    finally:
-        await engine.dispose()
-
-
-async def _require_migrated(settings: Settings) -> None:
-    engine = create_engine(settings)
-    try:
-        revision = await current_revision(engine)
-    finally:
-        await engine.dispose()
-    if revision != head_revision():
-        raise CommandError(
-            f"the database is at migration {revision or 'none'} but this code needs "
-            f"{head_revision()}: run `marketgraph migrate` first"
-        )
 
 
 @app.command()
 def migrate() -> None:
     """Create or upgrade the database schema to the newest migration (Alembic)."""
-    settings = _settings()
-    with _one_line_errors(settings):
-        asyncio.run(_migrate(settings))
-    out.print(f"{_safe_url(settings.resolved_database_url)} is at migration {head_revision()}")
+    settings = load_settings()
+    with one_line_errors(settings):
+        asyncio.run(migrate_database(settings))
+    out.print(f"{safe_url(settings.resolved_database_url)} is at migration {head_revision()}")
 
 
 @app.command()
@@ -164,11 +72,11 @@ def seed(
     ] = DEMO_SIZES.seed,
 ) -> None:
     """Fill the database with demo data; running it again with the same seed adds nothing."""
-    settings = _settings()
+    settings = load_settings()
     if settings.mode is Mode.PRODUCTION:
-        _fail("seed creates accounts with a published password: it refuses production mode")
+        fail("seed creates accounts with a published password: it refuses production mode")
     sizes = SeedSizes(users, markets, positions, comments, seed)
-    with _one_line_errors(settings):
+    with one_line_errors(settings):
         stakes = asyncio.run(_seed(settings, sizes))
     if stakes is None:
         out.print(f"already seeded with --seed {seed}: nothing added")
@@ -178,7 +86,7 @@ def seed(
 
 async def _seed(settings: Settings, sizes: SeedSizes, *, only_if_empty: bool = False) -> int | None:
     """Seed and return how many stakes were placed; None when nothing was added."""
-    await _require_migrated(settings)
+    await require_migrated(settings)
     engine = create_engine(settings)
     columns = (
         TextColumn("{task.description:<10}"),
@@ -212,25 +120,25 @@ def create_admin(
     ] = None,
 ) -> None:
     """Create an ADMIN account (the way the first admin comes to be)."""
-    settings = _settings()
+    settings = load_settings()
     if password is None:
         if not sys.stdin.isatty():
-            _fail("--password is required when no terminal is attached")
+            fail("--password is required when no terminal is attached")
         password = getpass.getpass("Password: ")
         if getpass.getpass("Again: ") != password:
-            _fail("the passwords differ")
+            fail("the passwords differ")
     problems = registration_problems(
         username=username, email=email, password=password, display_name=None, prefix=()
     )
     if problems:
-        _fail("; ".join(f"--{p.field[-1] if p.field else ''}: {p.message}" for p in problems))
-    with _one_line_errors(settings):
+        fail("; ".join(f"--{p.field[-1] if p.field else ''}: {p.message}" for p in problems))
+    with one_line_errors(settings):
         asyncio.run(_create_admin(settings, username, email, password))
     out.print(f"created admin {username.strip().lower()}")
 
 
 async def _create_admin(settings: Settings, username: str, email: str, password: str) -> None:
-    await _require_migrated(settings)
+    await require_migrated(settings)
     engine = create_engine(settings)
     try:
         async with engine.begin() as connection:
@@ -252,8 +160,8 @@ async def _create_admin(settings: Settings, username: str, email: str, password:
 def prune() -> None:
     """Delete old sign-in failures, dead refresh tokens and sessions, expired stake keys and
     rate-limit windows."""
-    settings = _settings()
-    with _one_line_errors(settings):
+    settings = load_settings()
+    with one_line_errors(settings):
         pruned = asyncio.run(_prune(settings))
     out.print(
         f"pruned {pruned.login_failures} login failures, {pruned.refresh_tokens} refresh tokens, "
@@ -263,7 +171,7 @@ def prune() -> None:
 
 
 async def _prune(settings: Settings) -> Pruned:
-    await _require_migrated(settings)
+    await require_migrated(settings)
     engine = create_engine(settings)
     try:
         async with writing(engine) as connection:
@@ -293,9 +201,9 @@ def backup(
     output: Annotated[Path, typer.Option(help="The file to write (never overwritten).")],
 ) -> None:
     """Back up the live database: SQLite's online backup API, or pg_dump for PostgreSQL."""
-    settings = _settings()
+    settings = load_settings()
     if output.exists():
-        _fail(f"{output} exists: backups never overwrite a file")
+        fail(f"{output} exists: backups never overwrite a file")
     url = make_url(settings.resolved_database_url)
     try:
         if url.get_backend_name() == "sqlite":
@@ -304,8 +212,8 @@ def backup(
         else:
             run_pg_dump(settings.resolved_database_url, output)
     except BackupError as error:
-        _fail(str(error))
-    out.print(f"backed up {_safe_url(settings.resolved_database_url)} to {output}")
+        fail(str(error))
+    out.print(f"backed up {safe_url(settings.resolved_database_url)} to {output}")
 
 
 @app.command()
@@ -321,24 +229,24 @@ def serve(
     reload: Annotated[bool, typer.Option(help="Restart when the code changes.")] = False,
 ) -> None:
     """Run the GraphQL server under uvicorn (the database must be migrated)."""
-    settings = _settings()
+    settings = load_settings()
     problems = serve_problems(settings, workers=workers, reload=reload)
     if problems:
-        _fail(*problems)
-    with _one_line_errors(settings):
-        asyncio.run(_require_migrated(settings))
+        fail(*problems)
+    with one_line_errors(settings):
+        asyncio.run(require_migrated(settings))
     _run_server(settings, host, port, workers, reload)
 
 
 @app.command()
 def demo() -> None:
     """Migrate, seed demo data into an empty database, and serve GraphiQL (development only)."""
-    settings = _settings()
+    settings = load_settings()
     if settings.mode is Mode.PRODUCTION:
-        _fail("demo publishes demo accounts and passwords: it refuses production mode")
-    _require_signing_keys(settings)
-    with _one_line_errors(settings):
-        asyncio.run(_migrate(settings))
+        fail("demo publishes demo accounts and passwords: it refuses production mode")
+    require_signing_keys(settings)
+    with one_line_errors(settings):
+        asyncio.run(migrate_database(settings))
         asyncio.run(_seed(settings, DEMO_SIZES, only_if_empty=True))
     out.print(
         f"demo accounts: seed1_user_1 … seed1_user_{DEMO_SIZES.users}, password demo-password"
