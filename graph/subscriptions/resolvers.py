@@ -20,6 +20,7 @@ from graph.markets.types import Market
 from graph.relay import pk_of
 from graph.subscriptions.broker import Delivery, SubscriptionEndedError, Topic
 from graph.subscriptions.publishing import broker_of
+from graph.subscriptions.rereads import comment_row, market_row
 
 # "Try Again Later": graphql-ws clients reconnect after it, unlike the fatal 44xx codes.
 TRY_AGAIN_LATER = 1013
@@ -73,45 +74,6 @@ async def _close_socket(context: Context, reason: str) -> NoReturn:
     raise AssertionError("a never-completed future completed")
 
 
-async def _market_row(context: Context, pk: int, delivery: Delivery | None) -> AnyRow | None:
-    """The market's row after an event, its outcomes primed: read once per event for every
-    subscriber of this process, whatever their documents (the rows are the same for all
-    viewers; what a viewer may see is decided field by field)."""
-    loaders = context.loaders
-
-    async def read() -> tuple[AnyRow | None, list[AnyRow]]:
-        market = loaders.markets_by_id.load(pk)
-        outcomes = loaders.outcomes_by_market_id.load(pk)
-        return await market, await outcomes
-
-    row, outcomes = await (read() if delivery is None else delivery.read_once(read))
-    loaders.markets_by_id.prime(pk, row)
-    loaders.outcomes_by_market_id.prime(pk, outcomes)
-    return row
-
-
-async def _comment_row(context: Context, delivery: Delivery) -> AnyRow | None:
-    """A new comment's row, its author and market primed: read once per event, like the
-    market of `_market_row`."""
-    loaders = context.loaders
-    comment_id = delivery.row_id
-
-    async def read() -> tuple[AnyRow | None, AnyRow | None, AnyRow | None]:
-        comment = await loaders.comments_by_id.load(comment_id)
-        if comment is None:  # deleted since
-            return None, None, None
-        author = loaders.users_by_id.load(comment.author_id)
-        market = loaders.markets_by_id.load(comment.market_id)
-        return comment, await author, await market
-
-    comment, author, market = await delivery.read_once(read)
-    loaders.comments_by_id.prime(comment_id, comment)
-    if comment is not None:
-        loaders.users_by_id.prime(comment.author_id, author)
-        loaders.markets_by_id.prime(comment.market_id, market)
-    return comment
-
-
 async def _markets(context: Context, market: Market) -> AsyncGenerator[Market, None]:
     """The market after each event, and once more when its close date passes: an OPEN market
     then reads as CLOSED, a status change nothing publishes."""
@@ -122,7 +84,7 @@ async def _markets(context: Context, market: Market) -> AsyncGenerator[Market, N
 
     async with aclosing(_row_ids(context, Topic.MARKET_UPDATED, market.pk, closing)) as events:
         async for delivery in events:
-            row = await _market_row(context, market.pk, delivery)
+            row = await market_row(context, market.pk, delivery)
             if row is None:
                 continue
             fresh = Market.from_row(row)
@@ -135,7 +97,7 @@ async def _markets(context: Context, market: Market) -> AsyncGenerator[Market, N
 async def _comments(context: Context, market_id: int) -> AsyncGenerator[Comment, None]:
     async with aclosing(_row_ids(context, Topic.COMMENT_ADDED, market_id)) as deliveries:
         async for delivery in deliveries:
-            row = None if delivery is None else await _comment_row(context, delivery)
+            row = None if delivery is None else await comment_row(context, delivery)
             if row is not None:
                 yield Comment.from_row(row)
 
