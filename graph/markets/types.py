@@ -8,26 +8,21 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated, ClassVar, Optional, Self
 
 import strawberry
-from strawberry import UNSET
 
 from db.base import AnyRow
 from db.lifecycle import effective_status
 from db.models import MarketStatus
 from db.tables import comments, positions
 from graph.ahead import Ahead
-from graph.comments import types as comment_types
-from graph.connection import Connection, child_connection
 from graph.context import Info
 from graph.loaders import follow
-from graph.pagination import SortKey, page_of
+from graph.paged import paged_field
+from graph.pagination import SortKey
 from graph.registry import Paged
 from graph.relay import Node, node_of, optional_node_of, to_global_id
-from graph.stakes import types as stake_types
 from graph.users import types as user_types
 
 if TYPE_CHECKING:
-    from graph.comments.types import Comment
-    from graph.stakes.types import Position
     from graph.users.types import User
 
 # The database's enum is the GraphQL enum: registering it keeps one list of values.
@@ -42,6 +37,27 @@ OUTCOME_POSITIONS = SortKey.of(
 )
 MARKET_COMMENTS = SortKey.of(
     "market.comments", "createdAt", comments.c.created_at, descending=False
+)
+POSITIONS_OF_MARKET = Paged(
+    "positions",
+    attrgetter("positions_by_market_id"),
+    attrgetter("position_counts_by_market_id"),
+    MARKET_POSITIONS,
+    attrgetter("pk"),
+)
+COMMENTS_OF_MARKET = Paged(
+    "comments",
+    attrgetter("comments_by_market_id"),
+    attrgetter("comment_counts_by_market_id"),
+    MARKET_COMMENTS,
+    attrgetter("pk"),
+)
+POSITIONS_OF_OUTCOME = Paged(
+    "positions",
+    attrgetter("positions_by_outcome_id"),
+    attrgetter("position_counts_by_outcome_id"),
+    OUTCOME_POSITIONS,
+    attrgetter("pk"),
 )
 
 
@@ -82,22 +98,7 @@ class Market(Node):
         Ahead("outcomes", attrgetter("outcomes_by_market_id"), attrgetter("pk")),
         Ahead("resolution", attrgetter("outcomes_by_id"), attrgetter("resolution_id")),
     )
-    PAGED: ClassVar[tuple[Paged, ...]] = (
-        Paged(
-            "positions",
-            attrgetter("positions_by_market_id"),
-            attrgetter("position_counts_by_market_id"),
-            MARKET_POSITIONS,
-            attrgetter("pk"),
-        ),
-        Paged(
-            "comments",
-            attrgetter("comments_by_market_id"),
-            attrgetter("comment_counts_by_market_id"),
-            MARKET_COMMENTS,
-            attrgetter("pk"),
-        ),
-    )
+    PAGED: ClassVar[tuple[Paged, ...]] = (POSITIONS_OF_MARKET, COMMENTS_OF_MARKET)
 
     @strawberry.field(graphql_type=Annotated["User", strawberry.lazy("graph.users.types")])
     def creator(self, info: Info) -> User | Awaitable[User]:
@@ -116,45 +117,17 @@ class Market(Node):
         loader = info.context.loaders.outcomes_by_id
         return optional_node_of(loader, self.resolution_id, Outcome.from_row)
 
-    @strawberry.field(description="Stakes on this market, oldest first.")
-    async def positions(
-        self,
-        info: Info,
-        before: str | None = UNSET,
-        after: str | None = UNSET,
-        first: int | None = UNSET,
-        last: int | None = UNSET,
-    ) -> Connection[Annotated[Position, strawberry.lazy("graph.stakes.types")]]:
-        page = page_of(MARKET_POSITIONS, first=first, last=last, after=after, before=before)
-        loaders = info.context.loaders
-        return await child_connection(
-            info,
-            loaders.positions_by_market_id,
-            loaders.position_counts_by_market_id,
-            self.pk,
-            page,
-            stake_types.Position,
-        )
+    positions = paged_field(
+        POSITIONS_OF_MARKET,
+        "graph.stakes.types:Position",
+        description="Stakes on this market, oldest first.",
+    )
 
-    @strawberry.field(description="The discussion of this market, oldest first.")
-    async def comments(
-        self,
-        info: Info,
-        before: str | None = UNSET,
-        after: str | None = UNSET,
-        first: int | None = UNSET,
-        last: int | None = UNSET,
-    ) -> Connection[Annotated[Comment, strawberry.lazy("graph.comments.types")]]:
-        page = page_of(MARKET_COMMENTS, first=first, last=last, after=after, before=before)
-        loaders = info.context.loaders
-        return await child_connection(
-            info,
-            loaders.comments_by_market_id,
-            loaders.comment_counts_by_market_id,
-            self.pk,
-            page,
-            comment_types.Comment,
-        )
+    comments = paged_field(
+        COMMENTS_OF_MARKET,
+        "graph.comments.types:Comment",
+        description="The discussion of this market, oldest first.",
+    )
 
 
 @strawberry.type(description="One of the answers a market offers.")
@@ -189,37 +162,15 @@ class Outcome(Node):
     AHEAD: ClassVar[tuple[Ahead, ...]] = (
         Ahead("market", attrgetter("markets_by_id"), attrgetter("market_id")),
     )
-    PAGED: ClassVar[tuple[Paged, ...]] = (
-        Paged(
-            "positions",
-            attrgetter("positions_by_outcome_id"),
-            attrgetter("position_counts_by_outcome_id"),
-            OUTCOME_POSITIONS,
-            attrgetter("pk"),
-        ),
-    )
+    PAGED: ClassVar[tuple[Paged, ...]] = (POSITIONS_OF_OUTCOME,)
 
     @strawberry.field(graphql_type=Market)
     def market(self, info: Info) -> Market | Awaitable[Market]:
         loader = info.context.loaders.markets_by_id
         return node_of(loader, self.market_id, Market.from_row)
 
-    @strawberry.field(description="Stakes on this outcome, oldest first.")
-    async def positions(
-        self,
-        info: Info,
-        before: str | None = UNSET,
-        after: str | None = UNSET,
-        first: int | None = UNSET,
-        last: int | None = UNSET,
-    ) -> Connection[Annotated[Position, strawberry.lazy("graph.stakes.types")]]:
-        page = page_of(OUTCOME_POSITIONS, first=first, last=last, after=after, before=before)
-        loaders = info.context.loaders
-        return await child_connection(
-            info,
-            loaders.positions_by_outcome_id,
-            loaders.position_counts_by_outcome_id,
-            self.pk,
-            page,
-            stake_types.Position,
-        )
+    positions = paged_field(
+        POSITIONS_OF_OUTCOME,
+        "graph.stakes.types:Position",
+        description="Stakes on this outcome, oldest first.",
+    )

@@ -4,30 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from operator import attrgetter
-from typing import TYPE_CHECKING, Annotated, ClassVar, Self
+from typing import ClassVar, Self
 
 import strawberry
-from strawberry import UNSET
 
 from db.base import AnyRow
 from db.models import Role
 from db.tables import comments, ledger_entries, markets, positions
 from graph.ahead import Ahead
-from graph.comments import types as comment_types
-from graph.connection import Connection, child_connection
 from graph.context import Context, Info
-from graph.ledger import types as ledger_types
-from graph.markets import types as market_types
-from graph.pagination import SortKey, page_of
+from graph.paged import paged_field
+from graph.pagination import SortKey
 from graph.registry import Guarded, Paged
 from graph.relay import Node, to_global_id
-from graph.stakes import types as stake_types
-
-if TYPE_CHECKING:
-    from graph.comments.types import Comment
-    from graph.ledger.types import LedgerEntry
-    from graph.markets.types import Market
-    from graph.stakes.types import Position
 
 # The database's enum is the GraphQL enum: registering it keeps one list of values.
 strawberry.enum(Role, description="What a user may do.")
@@ -40,6 +29,35 @@ NEWEST_POSITIONS = SortKey.of(
 NEWEST_COMMENTS = SortKey.of("user.comments", "createdAt", comments.c.created_at, descending=True)
 NEWEST_LEDGER_ENTRIES = SortKey.of(
     "user.ledger", "createdAt", ledger_entries.c.created_at, descending=True
+)
+MARKETS_OF_USER = Paged(
+    "markets",
+    attrgetter("markets_by_creator_id"),
+    attrgetter("market_counts_by_creator_id"),
+    NEWEST_MARKETS,
+    attrgetter("pk"),
+)
+POSITIONS_OF_USER = Paged(
+    "positions",
+    attrgetter("positions_by_user_id"),
+    attrgetter("position_counts_by_user_id"),
+    NEWEST_POSITIONS,
+    attrgetter("pk"),
+)
+COMMENTS_OF_USER = Paged(
+    "comments",
+    attrgetter("comments_by_author_id"),
+    attrgetter("comment_counts_by_author_id"),
+    NEWEST_COMMENTS,
+    attrgetter("pk"),
+)
+LEDGER_OF_USER = Paged(
+    "ledger",
+    attrgetter("ledger_entries_by_user_id"),
+    attrgetter("ledger_entry_counts_by_user_id"),
+    NEWEST_LEDGER_ENTRIES,
+    attrgetter("pk"),
+    lambda context, user: user.shown_to(context),
 )
 
 
@@ -69,35 +87,10 @@ class User(Node):
         ),
     )
     PAGED: ClassVar[tuple[Paged, ...]] = (
-        Paged(
-            "markets",
-            attrgetter("markets_by_creator_id"),
-            attrgetter("market_counts_by_creator_id"),
-            NEWEST_MARKETS,
-            attrgetter("pk"),
-        ),
-        Paged(
-            "positions",
-            attrgetter("positions_by_user_id"),
-            attrgetter("position_counts_by_user_id"),
-            NEWEST_POSITIONS,
-            attrgetter("pk"),
-        ),
-        Paged(
-            "comments",
-            attrgetter("comments_by_author_id"),
-            attrgetter("comment_counts_by_author_id"),
-            NEWEST_COMMENTS,
-            attrgetter("pk"),
-        ),
-        Paged(
-            "ledger",
-            attrgetter("ledger_entries_by_user_id"),
-            attrgetter("ledger_entry_counts_by_user_id"),
-            NEWEST_LEDGER_ENTRIES,
-            attrgetter("pk"),
-            lambda context, user: user.shown_to(context),
-        ),
+        MARKETS_OF_USER,
+        POSITIONS_OF_USER,
+        COMMENTS_OF_USER,
+        LEDGER_OF_USER,
     )
 
     @classmethod
@@ -139,89 +132,29 @@ class User(Node):
     def balance(self, info: Info) -> int | None:
         return self.private_balance if self.visible_to(info) else None
 
-    @strawberry.field(description="Markets this user created, newest first.")
-    async def markets(
-        self,
-        info: Info,
-        before: str | None = UNSET,
-        after: str | None = UNSET,
-        first: int | None = UNSET,
-        last: int | None = UNSET,
-    ) -> Connection[Annotated[Market, strawberry.lazy("graph.markets.types")]]:
-        page = page_of(NEWEST_MARKETS, first=first, last=last, after=after, before=before)
-        loaders = info.context.loaders
-        return await child_connection(
-            info,
-            loaders.markets_by_creator_id,
-            loaders.market_counts_by_creator_id,
-            self.pk,
-            page,
-            market_types.Market,
-        )
+    markets = paged_field(
+        MARKETS_OF_USER,
+        "graph.markets.types:Market",
+        description="Markets this user created, newest first.",
+    )
 
-    @strawberry.field(description="Stakes this user placed, newest first.")
-    async def positions(
-        self,
-        info: Info,
-        before: str | None = UNSET,
-        after: str | None = UNSET,
-        first: int | None = UNSET,
-        last: int | None = UNSET,
-    ) -> Connection[Annotated[Position, strawberry.lazy("graph.stakes.types")]]:
-        page = page_of(NEWEST_POSITIONS, first=first, last=last, after=after, before=before)
-        loaders = info.context.loaders
-        return await child_connection(
-            info,
-            loaders.positions_by_user_id,
-            loaders.position_counts_by_user_id,
-            self.pk,
-            page,
-            stake_types.Position,
-        )
+    positions = paged_field(
+        POSITIONS_OF_USER,
+        "graph.stakes.types:Position",
+        description="Stakes this user placed, newest first.",
+    )
 
-    @strawberry.field(description="Comments this user wrote, newest first.")
-    async def comments(
-        self,
-        info: Info,
-        before: str | None = UNSET,
-        after: str | None = UNSET,
-        first: int | None = UNSET,
-        last: int | None = UNSET,
-    ) -> Connection[Annotated[Comment, strawberry.lazy("graph.comments.types")]]:
-        page = page_of(NEWEST_COMMENTS, first=first, last=last, after=after, before=before)
-        loaders = info.context.loaders
-        return await child_connection(
-            info,
-            loaders.comments_by_author_id,
-            loaders.comment_counts_by_author_id,
-            self.pk,
-            page,
-            comment_types.Comment,
-        )
+    comments = paged_field(
+        COMMENTS_OF_USER,
+        "graph.comments.types:Comment",
+        description="Comments this user wrote, newest first.",
+    )
 
-    @strawberry.field(
+    ledger = paged_field(
+        LEDGER_OF_USER,
+        "graph.ledger.types:LedgerEntry",
         description=(
             "Every credit movement of this user, newest first. "
             "Visible to the user themself and to admins."
-        )
+        ),
     )
-    async def ledger(
-        self,
-        info: Info,
-        before: str | None = UNSET,
-        after: str | None = UNSET,
-        first: int | None = UNSET,
-        last: int | None = UNSET,
-    ) -> Connection[Annotated[LedgerEntry, strawberry.lazy("graph.ledger.types")]] | None:
-        page = page_of(NEWEST_LEDGER_ENTRIES, first=first, last=last, after=after, before=before)
-        if not self.visible_to(info):
-            return None
-        loaders = info.context.loaders
-        return await child_connection(
-            info,
-            loaders.ledger_entries_by_user_id,
-            loaders.ledger_entry_counts_by_user_id,
-            self.pk,
-            page,
-            ledger_types.LedgerEntry,
-        )
